@@ -1,0 +1,80 @@
+//! The command line: one file per subcommand. Each resolves its arguments, the environment and
+//! the settings once, then calls the core and the adapters. Logs go to stderr, machine output to
+//! stdout.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod log;
+
+/// Process exit codes, as documented in the README (design §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything worked and nothing is below threshold.
+    Ok = 0,
+    /// An operational error: network, auth, I/O, a bug.
+    Operational = 1,
+    /// A regression or a score below threshold; also "would change" for `--check` style commands
+    /// that say so in their help.
+    Regression = 2,
+    /// Invalid configuration or input files.
+    InvalidConfig = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Keep a Databricks AI/BI Genie space as code: evaluate, optimize, review and deploy it through git.
+#[derive(Debug, Parser)]
+#[command(name = "genie-gitops", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v debug, -vv trace). `GENIE_GITOPS_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only warnings and errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Parses the command line, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    log::init(cli.verbose, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Operational.into();
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            Exit::Operational.into()
+        }
+    }
+}
+
+async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
+    let Some(command) = command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(Exit::Ok);
+    };
+    match command {}
+}

@@ -1,0 +1,1 @@
+//! Deploy: plan (desired vs live), then execute through the API or `databricks bundle deploy`.

@@ -1,0 +1,2 @@
+//! Evaluation: what to run (scopes), result comparison, judges, failure taxonomy and blame,
+//! repeatability and statistics. Pure: answers in, verdicts out.

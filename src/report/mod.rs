@@ -1,0 +1,1 @@
+//! One report model, rendered to markdown (PR body, comment, job summary), JSON and JUnit.
