@@ -1,2 +1,4 @@
 //! The local workspace simulator: a Databricks API subset over a generated Wanderbricks-lite
 //! dataset in embedded SQLite, with a deterministic, metadata-driven NL-to-SQL engine.
+
+pub mod answer;
