@@ -4,4 +4,6 @@
 pub mod answer;
 pub mod catalog;
 pub mod data;
+pub mod engine;
 pub mod rng;
+pub mod translate;
