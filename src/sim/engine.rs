@@ -279,7 +279,10 @@ impl SqlEngine {
                 verb @ ("INSERT" | "UPDATE" | "DELETE" | "MERGE" | "DROP" | "TRUNCATE" | "CREATE"
                 | "REPLACE" | "GRANT" | "REVOKE" | "OPTIMIZE" | "VACUUM"),
             ) => Err(SqlError::permission_denied(verb)),
-            Some(other) => Err(SqlError::unsupported(&format!("`{other}` statements"))),
+            Some(other) => match sqlparser::parser::Parser::parse_sql(&DatabricksDialect {}, sql) {
+                Ok(_) => Err(SqlError::unsupported(&format!("`{other}` statements"))),
+                Err(error) => Err(SqlError::parse(error)),
+            },
             None => Err(SqlError::parse("the statement is empty")),
         }
     }
