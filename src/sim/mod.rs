@@ -2,3 +2,8 @@
 //! dataset in embedded SQLite, with a deterministic, metadata-driven NL-to-SQL engine.
 
 pub mod answer;
+pub mod catalog;
+pub mod data;
+pub mod engine;
+pub mod rng;
+pub mod translate;
