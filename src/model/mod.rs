@@ -7,3 +7,4 @@ pub mod result;
 pub mod snapshot;
 pub mod space;
 pub mod yaml_tree;
+pub mod template;
