@@ -8,3 +8,4 @@ pub mod snapshot;
 pub mod space;
 pub mod yaml_tree;
 pub mod template;
+pub mod benchmarks;

@@ -165,6 +165,119 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
     }
 }
 
+/// Collects diagnostics while reading typed values out of a tree for one file.
+#[derive(Debug)]
+pub struct Reader<'f> {
+    /// The file name diagnostics carry.
+    pub file: &'f str,
+    /// Problems found so far, in the order they were found.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'f> Reader<'f> {
+    /// A reader for `file` with no problems yet.
+    pub fn new(file: &'f str) -> Self {
+        Self {
+            file,
+            diags: Vec::new(),
+        }
+    }
+
+    /// Records an error at `node`.
+    pub fn error(&mut self, node: &Node, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags
+            .push(node.error(self.file, message).hint(hint.into()));
+    }
+
+    /// Records a warning at `key`.
+    pub fn warn_key(&mut self, key: &Key, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(key.warning(self.file, message).hint(hint.into()));
+    }
+
+    /// Records an error at `key`.
+    pub fn error_key(&mut self, key: &Key, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(key.error(self.file, message).hint(hint.into()));
+    }
+
+    /// True when an error (not a warning) was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+
+    /// A scalar as text; records an error and returns `None` for lists, mappings and null.
+    pub fn text(&mut self, node: &Node, field: &str) -> Option<String> {
+        let text = node.scalar_text();
+        if text.is_none() {
+            self.error(
+                node,
+                format!("`{field}` must be text, found {}", node.kind()),
+                format!("write `{field}` as a single string"),
+            );
+        }
+        text
+    }
+
+    /// A list of scalars as text; null is an empty list. Records an error per bad item.
+    pub fn text_list(&mut self, node: &Node, field: &str) -> Vec<String> {
+        match &node.value {
+            Value::Null => Vec::new(),
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|item| self.text(item, &format!("{field}[]")))
+                .collect(),
+            _ => {
+                self.error(
+                    node,
+                    format!("`{field}` must be a list, found {}", node.kind()),
+                    format!("write `{field}: [\"…\", \"…\"]`"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// A boolean; records an error for anything else.
+    pub fn bool(&mut self, node: &Node, field: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.error(
+                    node,
+                    format!("`{field}` must be true or false, found {}", node.kind()),
+                    format!("write `{field}: true` or `{field}: false`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The entries of a mapping; null is an empty mapping. Records an error for anything else.
+    pub fn entries<'n>(&mut self, node: &'n Node, field: &str) -> &'n [(Key, Node)] {
+        match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            _ => {
+                self.error(
+                    node,
+                    format!("`{field}` must be a mapping, found {}", node.kind()),
+                    format!("write `{field}:` followed by indented `key: value` lines"),
+                );
+                &[]
+            }
+        }
+    }
+}
+
+/// The known name closest to `name`, when one is close enough to be a likely typo.
+pub fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 fn syntax_error(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let plain = err.without_snippet().to_string();
     let message = plain.lines().next().unwrap_or("invalid YAML").trim();
