@@ -9,3 +9,4 @@ pub mod space;
 pub mod yaml_tree;
 pub mod template;
 pub mod benchmarks;
+pub mod bundle;
