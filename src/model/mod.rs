@@ -10,3 +10,4 @@ pub mod yaml_tree;
 pub mod template;
 pub mod benchmarks;
 pub mod bundle;
+pub mod settings;

@@ -161,7 +161,12 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
     }
     match serde_saphyr::from_str::<Spanned<RawValue>>(text) {
         Ok(spanned) => Ok(build(spanned, text)),
-        Err(err) => Err(syntax_error(file, &err)),
+        Err(err) => Err(saphyr_error(
+            file,
+            &err,
+            "invalid YAML",
+            "fix the YAML syntax at this position (indentation, quoting, duplicate keys)",
+        )),
     }
 }
 
@@ -278,12 +283,12 @@ pub fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, k)| k)
 }
 
-fn syntax_error(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
+/// Turns a serde-saphyr error into one positioned diagnostic: `{prefix}: {message}` + `hint`.
+pub fn saphyr_error(file: &str, err: &serde_saphyr::Error, prefix: &str, hint: &str) -> Diagnostic {
     let plain = err.without_snippet().to_string();
-    let message = plain.lines().next().unwrap_or("invalid YAML").trim();
+    let message = plain.lines().next().unwrap_or("invalid value").trim();
     let message = strip_location_suffix(message);
-    let diag = Diagnostic::error(file, format!("invalid YAML: {message}"))
-        .hint("fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
+    let diag = Diagnostic::error(file, format!("{prefix}: {message}")).hint(hint);
     match err.location() {
         Some(loc) => diag.at(to_usize(loc.line()), to_usize(loc.column())),
         None => diag,
