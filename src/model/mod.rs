@@ -11,3 +11,4 @@ pub mod template;
 pub mod benchmarks;
 pub mod bundle;
 pub mod settings;
+pub mod project;
