@@ -257,7 +257,26 @@ pub fn assign_split(id: &str, policy: &SplitPolicy) -> Split {
 /// Reads a benchmark file. Every structural problem is reported, one diagnostic each; unknown
 /// fields are kept and reported by [`validate`].
 pub fn parse(file: &str, text: &str) -> Result<BenchmarkFile, Vec<Diagnostic>> {
-    let root = yaml_tree::parse(file, text).map_err(|d| vec![d])?;
+    let (parsed, diags) = read(file, text);
+    match diags.iter().any(Diagnostic::is_error) {
+        true => Err(diags),
+        false => Ok(parsed),
+    }
+}
+
+/// Reads what it can: the questions that are structurally sound, and a diagnostic for every
+/// problem in the others.
+fn read(file: &str, text: &str) -> (BenchmarkFile, Vec<Diagnostic>) {
+    let root = match yaml_tree::parse(file, text) {
+        Ok(root) => root,
+        Err(d) => {
+            let empty = BenchmarkFile {
+                layout: Layout::Flat,
+                questions: Vec::new(),
+            };
+            return (empty, vec![d]);
+        }
+    };
     let mut reader = Reader::new(file);
     let (layout, groups) = layout(&mut reader, &root);
     let mut questions = Vec::new();
@@ -275,10 +294,7 @@ pub fn parse(file: &str, text: &str) -> Result<BenchmarkFile, Vec<Diagnostic>> {
             "add questions as `domain: [- id: …]`, under `benchmarks:`, or as a list",
         );
     }
-    match reader.has_errors() {
-        true => Err(reader.diags),
-        false => Ok(BenchmarkFile { layout, questions }),
-    }
+    (BenchmarkFile { layout, questions }, reader.diags)
 }
 
 /// Semantic checks on a parsed file: unique ids, read-only single-query SQL, known categories,
@@ -308,10 +324,13 @@ pub fn validate(file: &str, benchmarks: &BenchmarkFile) -> Vec<Diagnostic> {
     diags
 }
 
-/// Parses then validates; warnings are returned with the file when there are no errors.
+/// Parses and validates, reporting every problem in the file at once (structural problems of
+/// some questions do not hide validation problems of the others). Warnings come back with the
+/// file when there are no errors.
 pub fn load(file: &str, text: &str) -> Result<(BenchmarkFile, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let parsed = parse(file, text)?;
-    let diags = validate(file, &parsed);
+    let (parsed, mut diags) = read(file, text);
+    diags.extend(validate(file, &parsed));
+    super::diag::sort(&mut diags);
     match diags.iter().any(Diagnostic::is_error) {
         true => Err(diags),
         false => Ok((parsed, diags)),
