@@ -343,7 +343,10 @@ fn check_sql(file: &str, q: &Benchmark) -> Option<Diagnostic> {
     Some(
         Diagnostic::error(
             file,
-            format!("expected_sql of `{}` is not a single read-only query: {err}", q.id),
+            format!(
+                "expected_sql of `{}` is not a single read-only query: {err}",
+                q.id
+            ),
         )
         .at(line, col)
         .hint("ground truth must be exactly one SELECT/WITH/VALUES query; fix or remove it"),
@@ -413,7 +416,10 @@ fn layout<'n>(reader: &mut Reader, root: &'n Node) -> (Layout, Vec<Group<'n>>) {
         _ => {
             reader.error(
                 root,
-                format!("a benchmark file must be a mapping or a list, found {}", root.kind()),
+                format!(
+                    "a benchmark file must be a mapping or a list, found {}",
+                    root.kind()
+                ),
                 "write `domain:` followed by a list of questions",
             );
             (Layout::Flat, Vec::new())
@@ -428,7 +434,11 @@ fn question_list<'n>(reader: &mut Reader, key: &Key, value: &'n Node) -> &'n [No
         _ => {
             reader.error_key(
                 key,
-                format!("`{}` must be a list of questions, found {}", key.name, value.kind()),
+                format!(
+                    "`{}` must be a list of questions, found {}",
+                    key.name,
+                    value.kind()
+                ),
                 "each top-level key is a domain holding `- id: …` items",
             );
             &[]
@@ -440,7 +450,10 @@ fn read_question(reader: &mut Reader, item: &Node, domain: Option<&str>) -> Opti
     let Value::Map(entries) = &item.value else {
         reader.error(
             item,
-            format!("a benchmark question must be a mapping, found {}", item.kind()),
+            format!(
+                "a benchmark question must be a mapping, found {}",
+                item.kind()
+            ),
             "write each question as `- id: …` with `question:` and `expected_sql:` below it",
         );
         return None;
@@ -451,6 +464,7 @@ fn read_question(reader: &mut Reader, item: &Node, domain: Option<&str>) -> Opti
         read_field(reader, &mut fields, key, value);
     }
     let label = fields.id.clone().unwrap_or_else(|| "this question".into());
+    let has = |field: &str| entries.iter().any(|(k, _)| k.name == field);
     let mut require = |present: bool, field: &str| {
         if !present {
             reader.error(
@@ -460,12 +474,15 @@ fn read_question(reader: &mut Reader, item: &Node, domain: Option<&str>) -> Opti
             );
         }
     };
-    require(fields.id.is_some(), "id");
-    require(fields.question.is_some(), "question");
-    require(fields.expected_sql.is_some(), "expected_sql");
-    require(fields.expected_asset.is_some(), "expected_asset");
-    require(fields.category.is_some(), "category");
-    if reader.diags[errors_before..].iter().any(Diagnostic::is_error) {
+    require(has("id"), "id");
+    require(has("question"), "question");
+    require(has("expected_sql"), "expected_sql");
+    require(has("expected_asset"), "expected_asset");
+    require(has("category"), "category");
+    if reader.diags[errors_before..]
+        .iter()
+        .any(Diagnostic::is_error)
+    {
         return None;
     }
     Some(Benchmark {
@@ -639,8 +656,9 @@ fn row_count(reader: &mut Reader, node: &Node) -> Option<u64> {
             reader.error(
                 node,
                 format!(
-                    "`expected_row_count` must be a whole number ≥ 0, found {}",
-                    node.kind()
+                    "`expected_row_count` must be a whole number ≥ 0, found `{}`",
+                    node.scalar_text()
+                        .unwrap_or_else(|| node.kind().to_string())
                 ),
                 "remove it; ground-truth validation fills it in",
             );
@@ -735,6 +753,10 @@ mod tests {
         let (file, warnings) = load("b.yaml", &text).unwrap();
         assert_eq!(file.questions[0].extra["ground_truth_sql"], "x");
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].to_string().contains("did you mean `expected_sql`"));
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("did you mean `expected_sql`")
+        );
     }
 }

@@ -124,9 +124,11 @@ const SPACE_KEYS: &[&str] = &[
 pub fn load(repo: &RepoSnapshot, root: &str) -> Result<(Bundle, Vec<Diagnostic>), Vec<Diagnostic>> {
     let root = RepoSnapshot::normalize_path(root);
     let Some(text) = repo.get(&root) else {
-        return Err(vec![Diagnostic::error(&root, "bundle file not found").hint(
-            "create a databricks.yml or point genie-gitops at the directory that has one",
-        )]);
+        return Err(vec![
+            Diagnostic::error(&root, "bundle file not found").hint(
+                "create a databricks.yml or point genie-gitops at the directory that has one",
+            ),
+        ]);
     };
     let mut diags = Vec::new();
     let mut bundle = Bundle::default();
@@ -344,6 +346,7 @@ fn read_space(reader: &mut Reader, path: &str, key: &Key, node: &Node) -> Option
     };
     let mut file_path = None;
     let mut inline = None;
+    let has = |name: &str| entries.iter().any(|(k, _)| k.name == name);
     for (k, value) in entries {
         let field = format!("{at}.{}", k.name);
         match k.name.as_str() {
@@ -388,7 +391,7 @@ fn read_space(reader: &mut Reader, path: &str, key: &Key, node: &Node) -> Option
         }
         (Some(file), None) => Some(SpaceContent::File(file)),
         (None, Some(json)) => Some(SpaceContent::Inline(json)),
-        (None, None) => {
+        (None, None) if !has("file_path") && !has("serialized_space") => {
             reader.error_key(
                 key,
                 format!("{label} has neither `file_path` nor `serialized_space`"),
@@ -396,6 +399,7 @@ fn read_space(reader: &mut Reader, path: &str, key: &Key, node: &Node) -> Option
             );
             None
         }
+        (None, None) => None,
     };
     Some(space)
 }
@@ -431,7 +435,10 @@ fn read_inline(reader: &mut Reader, node: &Node, field: &str) -> Option<serde_js
         _ => {
             reader.error(
                 node,
-                format!("`{field}` must be a mapping or a JSON string, found {}", node.kind()),
+                format!(
+                    "`{field}` must be a mapping or a JSON string, found {}",
+                    node.kind()
+                ),
                 "write the space configuration inline as YAML, or use `file_path`",
             );
             None
@@ -498,7 +505,11 @@ fn validate(repo: &RepoSnapshot, bundle: &Bundle, trees: &[(String, Node)]) -> V
 fn defined_resources(trees: &[(String, Node)]) -> Vec<String> {
     let mut out = Vec::new();
     for (_, tree) in trees {
-        for (kind, resources) in tree.get("resources").and_then(Node::entries).unwrap_or_default() {
+        for (kind, resources) in tree
+            .get("resources")
+            .and_then(Node::entries)
+            .unwrap_or_default()
+        {
             for (key, _) in resources.entries().unwrap_or_default() {
                 out.push(format!("{}.{}", kind.name, key.name));
             }
@@ -520,7 +531,11 @@ fn for_each_host(tree: &Node, f: &mut dyn FnMut(&Node)) {
     if let Some(host) = tree.at_path(&["workspace", "host"]) {
         f(host);
     }
-    for (_, target) in tree.get("targets").and_then(Node::entries).unwrap_or_default() {
+    for (_, target) in tree
+        .get("targets")
+        .and_then(Node::entries)
+        .unwrap_or_default()
+    {
         if let Some(host) = target.at_path(&["workspace", "host"]) {
             f(host);
         }
@@ -562,9 +577,9 @@ fn is_workspace_url(host: &str) -> bool {
         return false;
     };
     matches!(url.scheme(), "https" | "http")
-        && name
-            .split('.')
-            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && name.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 #[cfg(test)]
@@ -582,7 +597,10 @@ mod tests {
     #[test]
     fn spaces_in_included_files_resolve_their_file_path_from_that_file() {
         let r = repo(&[
-            ("b/databricks.yml", "include: [res/*.yml]\nvariables:\n  wh:\n    default: abc\n"),
+            (
+                "b/databricks.yml",
+                "include: [res/*.yml]\nvariables:\n  wh:\n    default: abc\n",
+            ),
             (
                 "b/res/genie.yml",
                 "resources:\n  genie_spaces:\n    s:\n      title: T\n      warehouse_id: ${var.wh}\n      file_path: ../spaces/s.geniespace.json\n",

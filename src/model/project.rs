@@ -121,7 +121,11 @@ impl Project {
     pub fn target(&self, name: Option<&str>) -> Result<&ProjectTarget, TargetError> {
         let known = || {
             let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
-            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
         };
         let Some(name) = name.or(self.default_target.as_deref()) else {
             return Err(TargetError::NoDefault { known: known() });
@@ -142,7 +146,9 @@ impl Project {
 /// Returns the project with its warnings, or every error.
 pub fn discover(repo: &RepoSnapshot) -> Result<(Project, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let settings_file = repo.contains(settings::FILE_NAME).then(|| settings::FILE_NAME.to_string());
+    let settings_file = repo
+        .contains(settings::FILE_NAME)
+        .then(|| settings::FILE_NAME.to_string());
     let settings = match &settings_file {
         Some(path) => {
             let text = repo.get(path).unwrap_or_default();
@@ -157,19 +163,25 @@ pub fn discover(repo: &RepoSnapshot) -> Result<(Project, Vec<Diagnostic>), Vec<D
         Some(bundle)
     } else {
         if settings_file.is_some() && settings.bundle != settings::Settings::default().bundle {
-            return Err(vec![Diagnostic::error(
-                settings::FILE_NAME,
-                format!("bundle file `{bundle_path}` not found"),
-            )
-            .hint("fix `bundle:` or remove it")]);
+            return Err(vec![
+                Diagnostic::error(
+                    settings::FILE_NAME,
+                    format!("bundle file `{bundle_path}` not found"),
+                )
+                .hint("fix `bundle:` or remove it"),
+            ]);
         }
         None
     };
     if settings_file.is_none() && bundle.is_none() {
-        return Err(vec![Diagnostic::error(".", "no databricks.yml or .genie-gitops.yml found")
-            .hint("run genie-gitops in the repository root, or create a .genie-gitops.yml")]);
+        return Err(vec![
+            Diagnostic::error(".", "no databricks.yml or .genie-gitops.yml found")
+                .hint("run genie-gitops in the repository root, or create a .genie-gitops.yml"),
+        ]);
     }
-    let settings_name = settings_file.clone().unwrap_or_else(|| settings::FILE_NAME.into());
+    let settings_name = settings_file
+        .clone()
+        .unwrap_or_else(|| settings::FILE_NAME.into());
     let spaces = merge_spaces(repo, &settings, bundle.as_ref(), &settings_name, &mut diags);
     let targets = merge_targets(&settings, bundle.as_ref());
     let default_target = default_target(&settings, bundle.as_ref(), &targets);
@@ -223,7 +235,10 @@ fn merge_spaces(
         );
     }
     for (name, over) in &settings.spaces {
-        let file = over.space_file.as_ref().map(|p| bundle::relative_to(settings_file, p));
+        let file = over
+            .space_file
+            .as_ref()
+            .map(|p| bundle::relative_to(settings_file, p));
         let space = match (spaces.get_mut(name), file) {
             (Some(space), file) => {
                 if let Some(file) = file {
@@ -245,8 +260,15 @@ fn merge_spaces(
             }),
             (None, None) => {
                 diags.push(
-                    Diagnostic::error(settings_file, format!("space `{name}` has no `space_file` and the bundle does not declare it"))
-                        .hint(format!("add `space_file:` under `spaces.{name}`, or name a bundle genie_spaces key")),
+                    Diagnostic::error(
+                        settings_file,
+                        format!(
+                            "space `{name}` has no `space_file` and the bundle does not declare it"
+                        ),
+                    )
+                    .hint(format!(
+                        "add `space_file:` under `spaces.{name}`, or name a bundle genie_spaces key"
+                    )),
                 );
                 continue;
             }
@@ -274,8 +296,11 @@ fn merge_spaces(
         for path in space.benchmarks.iter().chain(source_file(&space.source)) {
             if !repo.contains(path) {
                 diags.push(
-                    Diagnostic::error(settings_file, format!("space `{}`: file `{path}` not found", space.name))
-                        .hint("paths in the settings file are relative to it"),
+                    Diagnostic::error(
+                        settings_file,
+                        format!("space `{}`: file `{path}` not found", space.name),
+                    )
+                    .hint("paths in the settings file are relative to it"),
                 );
             }
         }
@@ -376,9 +401,25 @@ fn default_target(
     settings
         .default_target
         .clone()
-        .or_else(|| settings.targets.iter().find(|(_, t)| t.default).map(|(n, _)| n.clone()))
-        .or_else(|| bundle?.targets.iter().find(|(_, t)| t.default).map(|(n, _)| n.clone()))
-        .or_else(|| (targets.len() == 1).then(|| targets.keys().next().cloned()).flatten())
+        .or_else(|| {
+            settings
+                .targets
+                .iter()
+                .find(|(_, t)| t.default)
+                .map(|(n, _)| n.clone())
+        })
+        .or_else(|| {
+            bundle?
+                .targets
+                .iter()
+                .find(|(_, t)| t.default)
+                .map(|(n, _)| n.clone())
+        })
+        .or_else(|| {
+            (targets.len() == 1)
+                .then(|| targets.keys().next().cloned())
+                .flatten()
+        })
 }
 
 fn check_target_names(
@@ -392,8 +433,18 @@ fn check_target_names(
     let mut check = |name: &str, what: &str| {
         if !targets.contains_key(name) {
             diags.push(
-                Diagnostic::error(settings_file, format!("{what} names unknown target `{name}`"))
-                    .hint(format!("known targets: {}", if known.is_empty() { "none".to_string() } else { known.join(", ") })),
+                Diagnostic::error(
+                    settings_file,
+                    format!("{what} names unknown target `{name}`"),
+                )
+                .hint(format!(
+                    "known targets: {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )),
             );
         }
     };
@@ -449,24 +500,42 @@ mod tests {
         assert_eq!(prod.variables.get("gold_schema"), Some("gold"));
         assert_eq!(prod.variables.get("catalog"), Some("main"));
         assert_eq!(prod.variables.get("bundle.target"), Some("prod"));
-        assert_eq!(prod.host.as_deref(), Some("https://prod.cloud.databricks.com"));
+        assert_eq!(
+            prod.host.as_deref(),
+            Some("https://prod.cloud.databricks.com")
+        );
     }
 
     #[test]
     fn a_settings_space_without_a_file_or_bundle_entry_is_an_error() {
-        let r = repo(&[(".genie-gitops.yml", "version: 1\nspaces:\n  ghost: {}\ndev_target: nope\n")]);
+        let r = repo(&[(
+            ".genie-gitops.yml",
+            "version: 1\nspaces:\n  ghost: {}\ndev_target: nope\n",
+        )]);
         let errs = discover(&r).unwrap_err();
         let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(errs.len(), 2, "{text:#?}");
-        assert!(text.iter().any(|t| t.contains("`dev_target` names unknown target `nope`")));
-        assert!(text.iter().any(|t| t.contains("space `ghost` has no `space_file`")));
+        assert!(
+            text.iter()
+                .any(|t| t.contains("`dev_target` names unknown target `nope`"))
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("space `ghost` has no `space_file`"))
+        );
     }
 
     #[test]
     fn an_unknown_target_is_named_with_the_known_ones() {
-        let r = repo(&[("databricks.yml", BUNDLE), ("genie/sales.geniespace.json", "{}")]);
+        let r = repo(&[
+            ("databricks.yml", BUNDLE),
+            ("genie/sales.geniespace.json", "{}"),
+        ]);
         let (project, _) = discover(&r).unwrap();
         let err = project.target(Some("qa")).unwrap_err();
-        assert_eq!(err.to_string(), "unknown target `qa`; known targets: dev, prod");
+        assert_eq!(
+            err.to_string(),
+            "unknown target `qa`; known targets: dev, prod"
+        );
     }
 }

@@ -488,13 +488,19 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
     check(
         (0.0..=1.0).contains(&t.min_accuracy),
         &["thresholds", "min_accuracy"],
-        format!("`thresholds.min_accuracy` is {}, outside 0–1", t.min_accuracy),
+        format!(
+            "`thresholds.min_accuracy` is {}, outside 0–1",
+            t.min_accuracy
+        ),
         "write accuracy as a fraction, e.g. 0.85",
     );
     check(
         t.confidence_level > 0.0 && t.confidence_level < 1.0,
         &["thresholds", "confidence_level"],
-        format!("`thresholds.confidence_level` is {}, not between 0 and 1", t.confidence_level),
+        format!(
+            "`thresholds.confidence_level` is {}, not between 0 and 1",
+            t.confidence_level
+        ),
         "use e.g. 0.95",
     );
     for (i, lever) in settings.levers.iter().enumerate() {
@@ -502,7 +508,10 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
         check(
             (1..=6).contains(lever) && first,
             &["levers"],
-            format!("`levers` has {} lever {lever}", if first { "unknown" } else { "duplicate" }),
+            format!(
+                "`levers` has {} lever {lever}",
+                if first { "unknown" } else { "duplicate" }
+            ),
             "levers are numbered 1 to 6, each listed once",
         );
     }
@@ -523,7 +532,10 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
     check(
         e.float_tolerance >= 0.0 && e.float_tolerance < 1.0,
         &["evaluation", "float_tolerance"],
-        format!("`evaluation.float_tolerance` is {}, outside 0–1", e.float_tolerance),
+        format!(
+            "`evaluation.float_tolerance` is {}, outside 0–1",
+            e.float_tolerance
+        ),
         "a relative tolerance such as 1e-6",
     );
     check(
@@ -541,7 +553,9 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
         );
     }
     let r = &e.split_ratios;
-    let ratios_ok = [r.train, r.val, r.held_out].iter().all(|x| (0.0..=1.0).contains(x))
+    let ratios_ok = [r.train, r.val, r.held_out]
+        .iter()
+        .all(|x| (0.0..=1.0).contains(x))
         && ((r.train + r.val + r.held_out) - 1.0).abs() < 1e-9;
     check(
         ratios_ok,
@@ -554,9 +568,15 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
     );
     check(
         !settings.github.branch_prefix.is_empty()
-            && !settings.github.branch_prefix.contains(|c: char| c.is_whitespace() || "~^:?*[\\".contains(c)),
+            && !settings
+                .github
+                .branch_prefix
+                .contains(|c: char| c.is_whitespace() || "~^:?*[\\".contains(c)),
         &["github", "branch_prefix"],
-        format!("`github.branch_prefix` `{}` cannot start a git branch name", settings.github.branch_prefix),
+        format!(
+            "`github.branch_prefix` `{}` cannot start a git branch name",
+            settings.github.branch_prefix
+        ),
         "use letters, digits, `-`, `_` and `/`, e.g. `genie-gitops/`",
     );
     if let Some(llm) = &settings.llm {
@@ -573,7 +593,9 @@ pub fn validate(file: &str, text: &str, settings: &Settings) -> Vec<Diagnostic> 
                 check(
                     is_space_id(id),
                     &["spaces", name, "targets", target, "space_id"],
-                    format!("space id `{id}` of `{name}` in target `{target}` is not 32 hex digits"),
+                    format!(
+                        "space id `{id}` of `{name}` in target `{target}` is not 32 hex digits"
+                    ),
                     "copy the id from the space's URL (…/genie/rooms/<id>)",
                 );
             }
@@ -621,12 +643,17 @@ fn check_keys(
             let properties = schema.get("properties").and_then(|p| p.as_object());
             let additional = schema.get("additionalProperties");
             for (key, value) in entries {
-                let child = format!("{path}{}{}", if path.is_empty() { "" } else { "." }, key.name);
+                let child = format!(
+                    "{path}{}{}",
+                    if path.is_empty() { "" } else { "." },
+                    key.name
+                );
                 match (properties.and_then(|p| p.get(&key.name)), additional) {
                     (Some(sub), _) => check_keys(reader, value, sub, root, &child),
                     (None, Some(serde_json::Value::Bool(false))) => {
-                        let known: Vec<&str> =
-                            properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+                        let known: Vec<&str> = properties
+                            .map(|p| p.keys().map(String::as_str).collect())
+                            .unwrap_or_default();
                         let hint = match yaml_tree::suggest(&key.name, &known) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("allowed here: {}", known.join(", ")),
@@ -651,7 +678,10 @@ fn check_keys(
     }
 }
 
-fn resolve_ref<'s>(schema: &'s serde_json::Value, root: &'s serde_json::Value) -> &'s serde_json::Value {
+fn resolve_ref<'s>(
+    schema: &'s serde_json::Value,
+    root: &'s serde_json::Value,
+) -> &'s serde_json::Value {
     let Some(reference) = schema.get("$ref").and_then(|r| r.as_str()) else {
         return schema;
     };
@@ -682,7 +712,11 @@ mod tests {
         assert!(lines[0].starts_with(".genie-gitops.yml:2:1: error: unknown setting `threshold`"));
         assert!(lines[0].contains("did you mean `thresholds`?"));
         assert!(lines[1].contains("`genie.questions_per_min`"));
-        assert!(lines[2].contains("`spaces.s.targets.prod.spaceid`"), "{}", lines[2]);
+        assert!(
+            lines[2].contains("`spaces.s.targets.prod.spaceid`"),
+            "{}",
+            lines[2]
+        );
     }
 
     #[test]

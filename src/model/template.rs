@@ -314,7 +314,11 @@ mod tests {
 
     #[test]
     fn unchanged_lines_are_copied_and_changed_lines_are_templated_by_whole_word() {
-        let v = vars(&[("catalog", "main"), ("gold_schema", "gold"), ("bundle.target", "dev")]);
+        let v = vars(&[
+            ("catalog", "main"),
+            ("gold_schema", "gold"),
+            ("bundle.target", "dev"),
+        ]);
         let original = "a: ${catalog}.${gold_schema}.t -- main\nb: old\n";
         let edited = "a: main.gold.t -- main\nb: main.gold.u, maintenance, dev\n";
         assert_eq!(
@@ -327,6 +331,9 @@ mod tests {
     fn ambiguous_values_stay_literal_in_changed_lines() {
         let v = vars(&[("catalog", "same"), ("gold_schema", "same")]);
         let original = "${catalog}.${gold_schema}.t\n";
-        assert_eq!(restore(original, "same.same.u\n", &v).unwrap(), "same.same.u\n");
+        assert_eq!(
+            restore(original, "same.same.u\n", &v).unwrap(),
+            "same.same.u\n"
+        );
     }
 }

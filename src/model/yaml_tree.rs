@@ -196,12 +196,14 @@ impl<'f> Reader<'f> {
 
     /// Records a warning at `key`.
     pub fn warn_key(&mut self, key: &Key, message: impl Into<String>, hint: impl Into<String>) {
-        self.diags.push(key.warning(self.file, message).hint(hint.into()));
+        self.diags
+            .push(key.warning(self.file, message).hint(hint.into()));
     }
 
     /// Records an error at `key`.
     pub fn error_key(&mut self, key: &Key, message: impl Into<String>, hint: impl Into<String>) {
-        self.diags.push(key.error(self.file, message).hint(hint.into()));
+        self.diags
+            .push(key.error(self.file, message).hint(hint.into()));
     }
 
     /// True when an error (not a warning) was recorded.
@@ -511,8 +513,14 @@ mod tests {
     #[test]
     fn plain_scalars_keep_their_source_spelling() {
         let tree = parse("a.yml", "id: 001\nf: 1.50\n").unwrap();
-        assert_eq!(tree.get("id").unwrap().scalar_text().as_deref(), Some("001"));
-        assert_eq!(tree.get("f").unwrap().scalar_text().as_deref(), Some("1.50"));
+        assert_eq!(
+            tree.get("id").unwrap().scalar_text().as_deref(),
+            Some("001")
+        );
+        assert_eq!(
+            tree.get("f").unwrap().scalar_text().as_deref(),
+            Some("1.50")
+        );
     }
 
     #[test]

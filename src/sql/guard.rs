@@ -263,7 +263,10 @@ mod tests {
 
     #[test]
     fn templates_and_parameters_are_accepted_and_kept() {
-        let ok = check("SELECT MEASURE(total) FROM ${catalog}.${var.gold-schema}.mv WHERE d >= :start_date").unwrap();
+        let ok = check(
+            "SELECT MEASURE(total) FROM ${catalog}.${var.gold-schema}.mv WHERE d >= :start_date",
+        )
+        .unwrap();
         assert_eq!(
             ok.sql,
             "SELECT MEASURE(total) FROM ${catalog}.${var.gold-schema}.mv WHERE d >= :start_date"
@@ -277,7 +280,10 @@ mod tests {
             reason("CREATE TABLE t AS SELECT 1"),
             "`CREATE TABLE` is not a read-only query"
         );
-        assert_eq!(reason("INSERT INTO t SELECT 1"), "`INSERT` is not a read-only query");
+        assert_eq!(
+            reason("INSERT INTO t SELECT 1"),
+            "`INSERT` is not a read-only query"
+        );
         assert_eq!(reason("SELECT 1 INTO t"), "`SELECT … INTO` creates a table");
         assert_eq!(
             reason("SELECT 1; DROP TABLE t"),
