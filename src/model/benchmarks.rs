@@ -571,7 +571,7 @@ fn read_field(reader: &mut Reader, f: &mut Fields, key: &Key, value: &Node) {
         "expected_row_count" => f.expected_row_count = row_count(reader, value),
         "space_id" => f.space_id = optional_text(reader, value, name),
         _ => {
-            f.extra.insert(key.name.clone(), to_json(value));
+            f.extra.insert(key.name.clone(), value.to_json());
         }
     }
 }
@@ -664,25 +664,6 @@ fn row_count(reader: &mut Reader, node: &Node) -> Option<u64> {
             );
             None
         }
-    }
-}
-
-/// Converts a node to JSON for keeping unknown fields.
-fn to_json(node: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &node.value {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::Str(s) => J::String(s.clone()),
-        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.name.clone(), to_json(v)))
-                .collect(),
-        ),
     }
 }
 

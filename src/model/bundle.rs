@@ -431,7 +431,7 @@ fn read_inline(reader: &mut Reader, node: &Node, field: &str) -> Option<serde_js
                 None
             }
         },
-        Value::Map(_) => Some(to_json(node)),
+        Value::Map(_) => Some(node.to_json()),
         _ => {
             reader.error(
                 node,
@@ -443,24 +443,6 @@ fn read_inline(reader: &mut Reader, node: &Node, field: &str) -> Option<serde_js
             );
             None
         }
-    }
-}
-
-fn to_json(node: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &node.value {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::Str(s) => J::String(s.clone()),
-        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.name.clone(), to_json(v)))
-                .collect(),
-        ),
     }
 }
 
