@@ -1,2 +1,3 @@
 //! Evaluation: what to run (scopes), result comparison, judges, failure taxonomy and blame,
 //! repeatability and statistics. Pure: answers in, verdicts out.
+pub mod compare;
