@@ -1,3 +1,4 @@
 //! Evaluation: what to run (scopes), result comparison, judges, failure taxonomy and blame,
 //! repeatability and statistics. Pure: answers in, verdicts out.
 pub mod compare;
+pub mod stats;
