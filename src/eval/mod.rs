@@ -2,3 +2,4 @@
 //! repeatability and statistics. Pure: answers in, verdicts out.
 pub mod compare;
 pub mod stats;
+pub mod taxonomy;

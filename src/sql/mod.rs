@@ -2,3 +2,4 @@
 //! statement is read-only, extract referenced objects and clause features, and diff two queries
 //! structurally. Pure: SQL text in, facts out.
 pub mod analyze;
+pub mod diff;
