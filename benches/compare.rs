@@ -22,13 +22,19 @@ impl Rng {
 }
 
 fn columns() -> Vec<ResultColumn> {
-    [("id", "LONG"), ("amount", "DOUBLE"), ("city", "STRING"), ("day", "DATE"), ("nights", "LONG")]
-        .iter()
-        .map(|(name, type_name)| ResultColumn {
-            name: (*name).into(),
-            type_name: (*type_name).into(),
-        })
-        .collect()
+    [
+        ("id", "LONG"),
+        ("amount", "DOUBLE"),
+        ("city", "STRING"),
+        ("day", "DATE"),
+        ("nights", "LONG"),
+    ]
+    .iter()
+    .map(|(name, type_name)| ResultColumn {
+        name: (*name).into(),
+        type_name: (*type_name).into(),
+    })
+    .collect()
 }
 
 fn row(i: usize, rng: &mut Rng) -> Vec<Option<String>> {
@@ -78,7 +84,11 @@ fn main() {
         let start = Instant::now();
         let c = compare(&gold, &actual, &CompareOptions::default());
         let elapsed = start.elapsed();
-        assert_eq!(c.reasons, vec![Reason::SingleCellDifference], "the benchmark's one changed cell");
+        assert_eq!(
+            c.reasons,
+            vec![Reason::SingleCellDifference],
+            "the benchmark's one changed cell"
+        );
         let reasons: Vec<String> = c.reasons.iter().map(|r| format!("{r:?}")).collect();
         println!(
             "| {rows} | 5 | {:.3} s | {:?} | {} |",

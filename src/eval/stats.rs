@@ -30,7 +30,11 @@ pub struct Accuracy {
 
 /// Accuracy of `correct` out of `total` with a 95% Wilson interval (`[0, 1]` when `total` is 0).
 pub fn accuracy(correct: usize, total: usize) -> Accuracy {
-    let rate = if total == 0 { 0.0 } else { correct as f64 / total as f64 };
+    let rate = if total == 0 {
+        0.0
+    } else {
+        correct as f64 / total as f64
+    };
     Accuracy {
         correct,
         total,
@@ -42,7 +46,10 @@ pub fn accuracy(correct: usize, total: usize) -> Accuracy {
 /// The Wilson score interval for `successes` out of `n` at normal quantile `z`.
 pub fn wilson(successes: usize, n: usize, z: f64) -> Interval {
     if n == 0 {
-        return Interval { low: 0.0, high: 1.0 };
+        return Interval {
+            low: 0.0,
+            high: 1.0,
+        };
     }
     let n = n as f64;
     let p = (successes as f64 / n).min(1.0);
@@ -72,7 +79,9 @@ pub struct Paired {
 /// Paired outcomes that cannot be tabulated.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StatsError {
-    #[error("paired outcomes differ in length: {before} before, {after} after; pair the same questions")]
+    #[error(
+        "paired outcomes differ in length: {before} before, {after} after; pair the same questions"
+    )]
     LengthMismatch { before: usize, after: usize },
 }
 
@@ -195,23 +204,46 @@ mod tests {
     #[test]
     fn exact_mcnemar_matches_the_binomial_tail() {
         // 1 regression, 6 fixes: 2 * (C(7,0) + C(7,1)) / 2^7 = 2 * 8 / 128.
-        let t = Paired { before_only: 1, after_only: 6, ..Paired::default() };
+        let t = Paired {
+            before_only: 1,
+            after_only: 6,
+            ..Paired::default()
+        };
         assert!(close(mcnemar_exact(&t), 0.125));
         // 0 vs 5: 2 / 32.
-        let t = Paired { before_only: 0, after_only: 5, ..Paired::default() };
+        let t = Paired {
+            before_only: 0,
+            after_only: 5,
+            ..Paired::default()
+        };
         assert!(close(mcnemar_exact(&t), 0.0625));
     }
 
     #[test]
     fn mcnemar_is_one_without_discordant_pairs_or_when_they_balance() {
-        assert_eq!(mcnemar_exact(&Paired { both: 9, neither: 1, ..Paired::default() }), 1.0);
-        let t = Paired { before_only: 4, after_only: 4, ..Paired::default() };
+        assert_eq!(
+            mcnemar_exact(&Paired {
+                both: 9,
+                neither: 1,
+                ..Paired::default()
+            }),
+            1.0
+        );
+        let t = Paired {
+            before_only: 4,
+            after_only: 4,
+            ..Paired::default()
+        };
         assert_eq!(mcnemar_exact(&t), 1.0);
     }
 
     #[test]
     fn mcnemar_does_not_underflow_on_many_pairs() {
-        let t = Paired { before_only: 600, after_only: 700, ..Paired::default() };
+        let t = Paired {
+            before_only: 600,
+            after_only: 700,
+            ..Paired::default()
+        };
         let p = mcnemar_exact(&t);
         assert!(p > 0.0 && p < 0.01, "{p}");
     }
@@ -219,7 +251,12 @@ mod tests {
     #[test]
     fn non_inferiority_uses_the_adjusted_one_sided_lower_bound() {
         // 2 regressions, 3 fixes of 100: lower bound = 0.0098039 - 1.64485 * 0.023995 = -0.02966.
-        let t = Paired { both: 90, before_only: 2, after_only: 3, neither: 5 };
+        let t = Paired {
+            both: 90,
+            before_only: 2,
+            after_only: 3,
+            neither: 5,
+        };
         let ni = non_inferiority(&t, 0.05);
         assert!(close(ni.difference, 0.01));
         assert!(close(ni.lower_bound, -0.02966), "{ni:?}");
@@ -230,10 +267,21 @@ mod tests {
     #[test]
     fn paired_outcomes_are_tabulated_and_must_have_equal_length() {
         let t = Paired::from_outcomes(&[true, true, false, false], &[true, false, true, false]);
-        assert_eq!(t, Ok(Paired { both: 1, before_only: 1, after_only: 1, neither: 1 }));
+        assert_eq!(
+            t,
+            Ok(Paired {
+                both: 1,
+                before_only: 1,
+                after_only: 1,
+                neither: 1
+            })
+        );
         assert_eq!(
             Paired::from_outcomes(&[true], &[]),
-            Err(StatsError::LengthMismatch { before: 1, after: 0 })
+            Err(StatsError::LengthMismatch {
+                before: 1,
+                after: 0
+            })
         );
     }
 }

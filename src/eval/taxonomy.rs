@@ -62,7 +62,8 @@ impl FailureType {
             WrongAssetRouting => &[2, 3],
             SyntaxOrFunction => &[3, 6],
             TvfParameterError => &[3],
-            AmbiguousQuestion | NoSqlAnswer | MissingInstruction | ComplianceViolation | RepeatabilityIssue => &[6],
+            AmbiguousQuestion | NoSqlAnswer | MissingInstruction | ComplianceViolation
+            | RepeatabilityIssue => &[6],
             GenieError | GoldError | NotEvaluable | PerformanceIssue | Other => &[],
         }
     }
@@ -89,13 +90,28 @@ pub enum Clause {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Blame {
-    Table { name: String },
+    Table {
+        name: String,
+    },
     /// `table` is empty when the column was not qualified in a multi-table query.
-    Column { table: String, column: String },
-    MetricViewMeasure { view: String, measure: String },
-    Function { name: String },
-    Join { left: String, right: String },
-    Instruction { text: String },
+    Column {
+        table: String,
+        column: String,
+    },
+    MetricViewMeasure {
+        view: String,
+        measure: String,
+    },
+    Function {
+        name: String,
+    },
+    Join {
+        left: String,
+        right: String,
+    },
+    Instruction {
+        text: String,
+    },
     /// The benchmark question itself (its gold SQL).
     Benchmark,
 }
@@ -130,7 +146,10 @@ pub fn classify(diff: Option<&StructuralDiff>, comparison: &Comparison) -> Vec<F
         return vec![not_evaluable(comparison.not_evaluable)];
     }
     let Some(diff) = diff else {
-        return vec![Finding::whole(FailureType::SyntaxOrFunction, "Genie's SQL does not parse")];
+        return vec![Finding::whole(
+            FailureType::SyntaxOrFunction,
+            "Genie's SQL does not parse",
+        )];
     };
     let mut out = Vec::new();
     routing(diff, &mut out);
@@ -142,10 +161,16 @@ pub fn classify(diff: Option<&StructuralDiff>, comparison: &Comparison) -> Vec<F
     filters(diff, &mut out);
     aggregation(diff, &mut out);
     grouping_and_order(diff, &mut out);
-    if out.iter().all(|f| f.failure == FailureType::WrongAssetRouting) {
+    if out
+        .iter()
+        .all(|f| f.failure == FailureType::WrongAssetRouting)
+    {
         columns(diff, &mut out);
     }
-    if out.iter().all(|f| f.failure == FailureType::WrongAssetRouting) {
+    if out
+        .iter()
+        .all(|f| f.failure == FailureType::WrongAssetRouting)
+    {
         out.push(from_result(comparison));
     }
     out.sort();
@@ -157,13 +182,21 @@ fn not_evaluable(why: Option<NotEvaluable>) -> Finding {
     match why {
         Some(NotEvaluable::GoldEmpty) => Finding {
             blame: vec![Blame::Benchmark],
-            ..Finding::whole(FailureType::GoldError, "the gold SQL returned no rows (EMPTY_GOOD_SQL)")
+            ..Finding::whole(
+                FailureType::GoldError,
+                "the gold SQL returned no rows (EMPTY_GOOD_SQL)",
+            )
         },
-        Some(NotEvaluable::BothEmpty) => Finding::whole(FailureType::NotEvaluable, "both results are empty"),
-        Some(NotEvaluable::GoldTruncated) => Finding::whole(FailureType::NotEvaluable, "the gold result was truncated"),
-        Some(NotEvaluable::CappedWithoutOrder) | None => {
-            Finding::whole(FailureType::NotEvaluable, "Genie hit its row cap and the gold has no order")
+        Some(NotEvaluable::BothEmpty) => {
+            Finding::whole(FailureType::NotEvaluable, "both results are empty")
         }
+        Some(NotEvaluable::GoldTruncated) => {
+            Finding::whole(FailureType::NotEvaluable, "the gold result was truncated")
+        }
+        Some(NotEvaluable::CappedWithoutOrder) | None => Finding::whole(
+            FailureType::NotEvaluable,
+            "Genie hit its row cap and the gold has no order",
+        ),
     }
 }
 
@@ -194,8 +227,12 @@ fn kinds<'k>(set: impl IntoIterator<Item = &'k AssetKind>) -> String {
 
 fn blame_asset(t: &crate::sql::analyze::TableRef) -> Blame {
     match t.kind {
-        AssetKind::Function => Blame::Function { name: t.name.clone() },
-        _ => Blame::Table { name: t.name.clone() },
+        AssetKind::Function => Blame::Function {
+            name: t.name.clone(),
+        },
+        _ => Blame::Table {
+            name: t.name.clone(),
+        },
     }
 }
 
@@ -205,7 +242,11 @@ fn tables(diff: &StructuralDiff, out: &mut Vec<Finding>) {
         let evidence = if instead.is_empty() {
             format!("gold reads `{}`; Genie's SQL does not", t.qualified)
         } else {
-            format!("gold reads `{}`; Genie read `{}` instead", t.qualified, instead.join("`, `"))
+            format!(
+                "gold reads `{}`; Genie read `{}` instead",
+                t.qualified,
+                instead.join("`, `")
+            )
         };
         let failure = if t.kind == AssetKind::Function {
             FailureType::WrongAssetRouting
@@ -222,17 +263,34 @@ fn tables(diff: &StructuralDiff, out: &mut Vec<Finding>) {
 }
 
 fn joins(diff: &StructuralDiff, out: &mut Vec<Finding>) {
-    let missing_tables: Vec<&str> = diff.tables.missing.iter().map(|t| t.name.as_str()).collect();
+    let missing_tables: Vec<&str> = diff
+        .tables
+        .missing
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
     for j in diff.joins.missing.iter().chain(&diff.joins.extra) {
         // A join to a table Genie never read is already a wrong-table finding.
-        if missing_tables.contains(&j.tables.0.as_str()) || missing_tables.contains(&j.tables.1.as_str()) {
+        if missing_tables.contains(&j.tables.0.as_str())
+            || missing_tables.contains(&j.tables.1.as_str())
+        {
             continue;
         }
-        let side = if diff.joins.missing.contains(j) { "gold joins" } else { "Genie joined" };
+        let side = if diff.joins.missing.contains(j) {
+            "gold joins"
+        } else {
+            "Genie joined"
+        };
         out.push(Finding {
             failure: FailureType::WrongJoin,
             clause: Clause::Join,
-            evidence: format!("{side} `{}` and `{}` ({}) on {}", j.tables.0, j.tables.1, j.kind, keys(&j.keys)),
+            evidence: format!(
+                "{side} `{}` and `{}` ({}) on {}",
+                j.tables.0,
+                j.tables.1,
+                j.kind,
+                keys(&j.keys)
+            ),
             blame: vec![Blame::Join {
                 left: j.tables.0.clone(),
                 right: j.tables.1.clone(),
@@ -242,7 +300,11 @@ fn joins(diff: &StructuralDiff, out: &mut Vec<Finding>) {
 }
 
 fn keys(keys: &[String]) -> String {
-    if keys.is_empty() { "no keys".into() } else { keys.join(" and ") }
+    if keys.is_empty() {
+        "no keys".into()
+    } else {
+        keys.join(" and ")
+    }
 }
 
 fn filters(diff: &StructuralDiff, out: &mut Vec<Finding>) {
@@ -255,7 +317,10 @@ fn filters(diff: &StructuralDiff, out: &mut Vec<Finding>) {
         out.push(Finding {
             failure,
             clause: Clause::Where,
-            evidence: format!("`{} {}`: gold `{}`, Genie `{}`", v.column, v.op, v.expected, v.actual),
+            evidence: format!(
+                "`{} {}`: gold `{}`, Genie `{}`",
+                v.column, v.op, v.expected, v.actual
+            ),
             blame: column_blame(&v.column),
         });
     }
@@ -268,7 +333,11 @@ fn filters(diff: &StructuralDiff, out: &mut Vec<Finding>) {
         out.push(Finding {
             failure,
             clause: Clause::Where,
-            evidence: format!("gold filters `{} {} {}`; Genie does not", p.column, p.op, p.value).replace("  ", " "),
+            evidence: format!(
+                "gold filters `{} {} {}`; Genie does not",
+                p.column, p.op, p.value
+            )
+            .replace("  ", " "),
             blame: column_blame(&p.column),
         });
     }
@@ -276,7 +345,8 @@ fn filters(diff: &StructuralDiff, out: &mut Vec<Finding>) {
         out.push(Finding {
             failure: FailureType::WrongFilterValue,
             clause: Clause::Where,
-            evidence: format!("Genie adds the filter `{} {} {}`", p.column, p.op, p.value).replace("  ", " "),
+            evidence: format!("Genie adds the filter `{} {} {}`", p.column, p.op, p.value)
+                .replace("  ", " "),
             blame: column_blame(&p.column),
         });
     }
@@ -310,7 +380,12 @@ fn aggregation(diff: &StructuralDiff, out: &mut Vec<Finding>) {
                 list(&diff.aggregates.missing),
                 list(&diff.aggregates.extra)
             ),
-            blame: diff.columns.missing.iter().map(|c| column_blame(c)).flatten().collect(),
+            blame: diff
+                .columns
+                .missing
+                .iter()
+                .flat_map(|c| column_blame(c))
+                .collect(),
         });
     }
 }
@@ -320,16 +395,33 @@ fn grouping_and_order(diff: &StructuralDiff, out: &mut Vec<Finding>) {
         out.push(Finding {
             failure: FailureType::WrongGrouping,
             clause: Clause::GroupBy,
-            evidence: format!("grouping: gold {}, Genie {}", list(&diff.group_by.missing), list(&diff.group_by.extra)),
-            blame: diff.group_by.missing.iter().flat_map(|c| column_blame(c)).collect(),
+            evidence: format!(
+                "grouping: gold {}, Genie {}",
+                list(&diff.group_by.missing),
+                list(&diff.group_by.extra)
+            ),
+            blame: diff
+                .group_by
+                .missing
+                .iter()
+                .flat_map(|c| column_blame(c))
+                .collect(),
         });
     }
     if diff.order_by_differs || diff.limit.is_some() {
         let limit = match &diff.limit {
-            Some((g, a)) => format!("; LIMIT gold {}, Genie {}", g.as_deref().unwrap_or("none"), a.as_deref().unwrap_or("none")),
+            Some((g, a)) => format!(
+                "; LIMIT gold {}, Genie {}",
+                g.as_deref().unwrap_or("none"),
+                a.as_deref().unwrap_or("none")
+            ),
             None => String::new(),
         };
-        let clause = if diff.order_by_differs { Clause::OrderBy } else { Clause::Limit };
+        let clause = if diff.order_by_differs {
+            Clause::OrderBy
+        } else {
+            Clause::Limit
+        };
         out.push(Finding {
             failure: FailureType::WrongOrderLimit,
             clause,
@@ -346,8 +438,17 @@ fn columns(diff: &StructuralDiff, out: &mut Vec<Finding>) {
     out.push(Finding {
         failure: FailureType::WrongColumn,
         clause: Clause::Select,
-        evidence: format!("gold uses {}; Genie uses {}", list(&diff.columns.missing), list(&diff.columns.extra)),
-        blame: diff.columns.missing.iter().flat_map(|c| column_blame(c)).collect(),
+        evidence: format!(
+            "gold uses {}; Genie uses {}",
+            list(&diff.columns.missing),
+            list(&diff.columns.extra)
+        ),
+        blame: diff
+            .columns
+            .missing
+            .iter()
+            .flat_map(|c| column_blame(c))
+            .collect(),
     });
 }
 
@@ -369,7 +470,10 @@ fn from_result(c: &Comparison) -> Finding {
     Finding {
         failure,
         clause: Clause::Whole,
-        evidence: format!("results differ ({}) with no structural difference", codes.join(", ")),
+        evidence: format!(
+            "results differ ({}) with no structural difference",
+            codes.join(", ")
+        ),
         blame: Vec::new(),
     }
 }
@@ -407,7 +511,10 @@ mod tests {
                 name: "n".into(),
                 type_name: "LONG".into(),
             }],
-            rows: values.iter().map(|v| vec![Some((*v).to_string())]).collect(),
+            rows: values
+                .iter()
+                .map(|v| vec![Some((*v).to_string())])
+                .collect(),
             truncated: false,
         }
     }
@@ -416,8 +523,15 @@ mod tests {
         let catalog = AssetCatalog::default();
         let parse = |sql| analyze(sql, &catalog).unwrap_or_else(|e| panic!("{sql}: {e}"));
         let d = diff(&parse(gold), &parse(actual));
-        let other = if same_result { result(&["1"]) } else { result(&["2"]) };
-        classify(Some(&d), &compare(&result(&["1"]), &other, &CompareOptions::default()))
+        let other = if same_result {
+            result(&["1"])
+        } else {
+            result(&["2"])
+        };
+        classify(
+            Some(&d),
+            &compare(&result(&["1"]), &other, &CompareOptions::default()),
+        )
     }
 
     fn types(f: &[Finding]) -> Vec<FailureType> {
@@ -426,9 +540,19 @@ mod tests {
 
     #[test]
     fn a_literal_on_the_same_column_is_a_wrong_filter_value_blaming_the_column() {
-        let f = findings("SELECT COUNT(*) FROM bookings WHERE city = 'Rome'", "SELECT COUNT(*) FROM bookings WHERE city = 'rome'", false);
+        let f = findings(
+            "SELECT COUNT(*) FROM bookings WHERE city = 'Rome'",
+            "SELECT COUNT(*) FROM bookings WHERE city = 'rome'",
+            false,
+        );
         assert_eq!(types(&f), vec![FailureType::WrongFilterValue]);
-        assert_eq!(f[0].blame, vec![Blame::Column { table: "bookings".into(), column: "city".into() }]);
+        assert_eq!(
+            f[0].blame,
+            vec![Blame::Column {
+                table: "bookings".into(),
+                column: "city".into()
+            }]
+        );
         assert_eq!(f[0].clause, Clause::Where);
     }
 
@@ -449,30 +573,57 @@ mod tests {
             "SELECT COUNT(*) FROM bookings",
             false,
         );
-        assert_eq!(types(&f), vec![FailureType::WrongTable, FailureType::MissingFilter]);
-        assert_eq!(f[0].blame, vec![Blame::Table { name: "hosts".into() }]);
+        assert_eq!(
+            types(&f),
+            vec![FailureType::WrongTable, FailureType::MissingFilter]
+        );
+        assert_eq!(
+            f[0].blame,
+            vec![Blame::Table {
+                name: "hosts".into()
+            }]
+        );
     }
 
     #[test]
     fn a_different_aggregate_is_a_wrong_aggregation() {
-        let f = findings("SELECT AVG(amount) FROM bookings", "SELECT SUM(amount) FROM bookings", false);
+        let f = findings(
+            "SELECT AVG(amount) FROM bookings",
+            "SELECT SUM(amount) FROM bookings",
+            false,
+        );
         assert_eq!(types(&f), vec![FailureType::WrongAggregation]);
     }
 
     #[test]
     fn a_matching_result_from_a_table_instead_of_a_metric_view_is_only_soft_routing() {
-        let f = findings("SELECT MEASURE(revenue) FROM booking_metrics", "SELECT SUM(amount) FROM bookings", true);
+        let f = findings(
+            "SELECT MEASURE(revenue) FROM booking_metrics",
+            "SELECT SUM(amount) FROM bookings",
+            true,
+        );
         assert_eq!(types(&f), vec![FailureType::WrongAssetRouting]);
-        assert_eq!(f[0].blame, vec![Blame::Table { name: "booking_metrics".into() }]);
+        assert_eq!(
+            f[0].blame,
+            vec![Blame::Table {
+                name: "booking_metrics".into()
+            }]
+        );
     }
 
     #[test]
     fn unparseable_sql_is_a_syntax_failure_and_an_empty_gold_blames_the_benchmark() {
         let c = compare(&result(&["1"]), &result(&["2"]), &CompareOptions::default());
-        assert_eq!(types(&classify(None, &c)), vec![FailureType::SyntaxOrFunction]);
+        assert_eq!(
+            types(&classify(None, &c)),
+            vec![FailureType::SyntaxOrFunction]
+        );
         let empty = compare(&result(&[]), &result(&["2"]), &CompareOptions::default());
         let f = classify(None, &empty);
-        assert_eq!((f[0].failure, f[0].blame.clone()), (FailureType::GoldError, vec![Blame::Benchmark]));
+        assert_eq!(
+            (f[0].failure, f[0].blame.clone()),
+            (FailureType::GoldError, vec![Blame::Benchmark])
+        );
     }
 
     #[test]

@@ -113,7 +113,9 @@ pub struct AssetCatalog {
 
 impl AssetCatalog {
     fn is_metric_view(&self, name: &str) -> bool {
-        self.metric_views.iter().any(|m| last_part(&m.to_lowercase()) == name)
+        self.metric_views
+            .iter()
+            .any(|m| last_part(&m.to_lowercase()) == name)
     }
 }
 
@@ -128,7 +130,8 @@ pub enum AnalyzeError {
     NotAQuery(String),
 }
 
-static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\{([^}]*)\}").unwrap_or_else(|_| unreachable!()));
+static TEMPLATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{([^}]*)\}").unwrap_or_else(|_| unreachable!()));
 
 /// Replaces `${name}` template variables with identifier placeholders (`__tpl_name__`) so a
 /// templated query parses; table identity uses the last name part, so the placeholders do
@@ -138,7 +141,13 @@ pub fn substitute_templates(sql: &str) -> String {
         .replace_all(sql, |caps: &regex::Captures| {
             let name: String = caps[1]
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             format!("__tpl_{name}__")
         })
@@ -151,12 +160,18 @@ pub fn analyze(sql: &str, catalog: &AssetCatalog) -> Result<QueryFeatures, Analy
     if text.trim().trim_end_matches(';').trim().is_empty() {
         return Err(AnalyzeError::Empty);
     }
-    let statements = Parser::parse_sql(&DatabricksDialect {}, &text).map_err(|e| AnalyzeError::Parse(e.to_string()))?;
+    let statements = Parser::parse_sql(&DatabricksDialect {}, &text)
+        .map_err(|e| AnalyzeError::Parse(e.to_string()))?;
     let Some(statement) = statements.into_iter().next() else {
         return Err(AnalyzeError::Empty);
     };
     let Statement::Query(query) = &statement else {
-        let kind = statement.to_string().split_whitespace().next().unwrap_or("").to_uppercase();
+        let kind = statement
+            .to_string()
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_uppercase();
         return Err(AnalyzeError::NotAQuery(kind));
     };
     let mut walker = Walker {
@@ -241,7 +256,11 @@ impl Walker<'_> {
             self.joins(from, &scope);
         }
         if outermost {
-            self.out.select = select.projection.iter().filter_map(|item| select_item(item, &scope)).collect();
+            self.out.select = select
+                .projection
+                .iter()
+                .filter_map(|item| select_item(item, &scope))
+                .collect();
         }
         for item in &select.projection {
             if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
@@ -280,7 +299,9 @@ impl Walker<'_> {
 
     fn factor(&mut self, factor: &TableFactor, scope: &mut Scope, uses_measure: bool) {
         match factor {
-            TableFactor::Table { name, alias, args, .. } => {
+            TableFactor::Table {
+                name, alias, args, ..
+            } => {
                 let qualified = object_name(name);
                 let short = last_part(&qualified).to_string();
                 if let Some(alias) = alias {
@@ -298,9 +319,15 @@ impl Walker<'_> {
                 } else {
                     AssetKind::Table
                 };
-                self.out.tables.insert(TableRef { name: short, kind, qualified });
+                self.out.tables.insert(TableRef {
+                    name: short,
+                    kind,
+                    qualified,
+                });
             }
-            TableFactor::Derived { subquery, alias, .. } => {
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
                 self.query(subquery, false);
                 if let Some(alias) = alias {
                     let name = ident(&alias.name);
@@ -308,7 +335,9 @@ impl Walker<'_> {
                     scope.tables.push(name);
                 }
             }
-            TableFactor::NestedJoin { table_with_joins, .. } => {
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
                 self.from(table_with_joins, scope, uses_measure);
             }
             _ => {}
@@ -322,8 +351,16 @@ impl Walker<'_> {
             let (kind, constraint) = join_kind(&join.join_operator);
             let keys = constraint.map(|c| join_keys(c, scope)).unwrap_or_default();
             let pair = key_tables(&keys).unwrap_or_else(|| (previous.clone(), right.clone()));
-            let tables = if pair.0 <= pair.1 { pair } else { (pair.1, pair.0) };
-            self.out.joins.insert(JoinEdge { tables, keys, kind: kind.into() });
+            let tables = if pair.0 <= pair.1 {
+                pair
+            } else {
+                (pair.1, pair.0)
+            };
+            self.out.joins.insert(JoinEdge {
+                tables,
+                keys,
+                kind: kind.into(),
+            });
             previous = right;
         }
     }
@@ -342,7 +379,9 @@ impl Walker<'_> {
                 Expr::Function(f) if object_name(&f.name) == "measure" => {
                     if let FunctionArguments::List(list) = &f.args {
                         for arg in &list.args {
-                            self.out.measures.insert(last_part(&arg.to_string()).to_string());
+                            self.out
+                                .measures
+                                .insert(last_part(&arg.to_string()).to_string());
                         }
                     }
                 }
@@ -352,7 +391,9 @@ impl Walker<'_> {
         });
         let _ = visit_expressions(expr, |e| {
             match e {
-                Expr::Subquery(q) | Expr::Exists { subquery: q, .. } | Expr::InSubquery { subquery: q, .. } => {
+                Expr::Subquery(q)
+                | Expr::Exists { subquery: q, .. }
+                | Expr::InSubquery { subquery: q, .. } => {
                     self.query(q, false);
                 }
                 _ => {}
@@ -364,30 +405,64 @@ impl Walker<'_> {
 
 fn select_uses_measure(select: &Select) -> bool {
     select.projection.iter().any(|item| match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => aggregate_of(e).as_deref() == Some("measure"),
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            aggregate_of(e).as_deref() == Some("measure")
+        }
         _ => false,
     })
 }
 
 fn select_item(item: &SelectItem, scope: &Scope) -> Option<SelectFeature> {
     match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(SelectFeature {
-            expr: normalize(e, scope),
-            aggregate: aggregate_of(&normalized_expr(e, scope)),
-        }),
-        SelectItem::Wildcard(_) => Some(SelectFeature { expr: "*".into(), aggregate: None }),
-        SelectItem::QualifiedWildcard(..) | SelectItem::ExprWithAliases { .. } => Some(SelectFeature {
-            expr: item.to_string().to_lowercase(),
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            Some(SelectFeature {
+                expr: normalize(e, scope),
+                aggregate: aggregate_of(&normalized_expr(e, scope)),
+            })
+        }
+        SelectItem::Wildcard(_) => Some(SelectFeature {
+            expr: "*".into(),
             aggregate: None,
         }),
+        SelectItem::QualifiedWildcard(..) | SelectItem::ExprWithAliases { .. } => {
+            Some(SelectFeature {
+                expr: item.to_string().to_lowercase(),
+                aggregate: None,
+            })
+        }
     }
 }
 
 const AGGREGATES: &[&str] = &[
-    "sum", "count", "avg", "mean", "min", "max", "count_if", "approx_count_distinct", "median",
-    "percentile", "percentile_approx", "stddev", "stddev_pop", "stddev_samp", "variance",
-    "var_pop", "var_samp", "collect_list", "collect_set", "any_value", "first", "last",
-    "max_by", "min_by", "bool_and", "bool_or", "every", "some", "measure",
+    "sum",
+    "count",
+    "avg",
+    "mean",
+    "min",
+    "max",
+    "count_if",
+    "approx_count_distinct",
+    "median",
+    "percentile",
+    "percentile_approx",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "collect_list",
+    "collect_set",
+    "any_value",
+    "first",
+    "last",
+    "max_by",
+    "min_by",
+    "bool_and",
+    "bool_or",
+    "every",
+    "some",
+    "measure",
 ];
 
 /// The first aggregate function in an expression (`count_distinct` for `COUNT(DISTINCT …)`).
@@ -398,7 +473,11 @@ fn aggregate_of(expr: &Expr) -> Option<String> {
             let name = last_part(&object_name(&f.name)).to_string();
             if AGGREGATES.contains(&name.as_str()) && f.over.is_none() {
                 let distinct = matches!(&f.args, FunctionArguments::List(l) if l.duplicate_treatment.is_some_and(|d| d.to_string().eq_ignore_ascii_case("distinct")));
-                found = Some(if distinct { format!("{name}_distinct") } else { name });
+                found = Some(if distinct {
+                    format!("{name}_distinct")
+                } else {
+                    name
+                });
                 return std::ops::ControlFlow::Break(());
             }
         }
@@ -412,7 +491,11 @@ fn predicates(expr: &Expr, scope: &Scope) -> Vec<Predicate> {
     use sqlparser::ast::BinaryOperator as Op;
     match expr {
         Expr::Nested(inner) => predicates(inner, scope),
-        Expr::BinaryOp { left, op: Op::And, right } => {
+        Expr::BinaryOp {
+            left,
+            op: Op::And,
+            right,
+        } => {
             let mut v = predicates(left, scope);
             v.extend(predicates(right, scope));
             v
@@ -425,7 +508,9 @@ fn atom(expr: &Expr, scope: &Scope) -> Predicate {
     use sqlparser::ast::BinaryOperator as Op;
     let n = |e: &Expr| normalize(e, scope);
     let (column, op, value) = match expr {
-        Expr::BinaryOp { left, op: Op::Or, .. } => (column_side(left, scope), "or".to_string(), n(expr)),
+        Expr::BinaryOp {
+            left, op: Op::Or, ..
+        } => (column_side(left, scope), "or".to_string(), n(expr)),
         Expr::BinaryOp { left, op, right } => {
             if is_column(right) && !is_column(left) {
                 (n(right), flip(&op.to_string()), n(left))
@@ -433,24 +518,60 @@ fn atom(expr: &Expr, scope: &Scope) -> Predicate {
                 (n(left), op.to_string().to_lowercase(), n(right))
             }
         }
-        Expr::InList { expr: e, list, negated } => {
+        Expr::InList {
+            expr: e,
+            list,
+            negated,
+        } => {
             let mut items: Vec<String> = list.iter().map(n).collect();
             items.sort();
-            (n(e), if *negated { "not in" } else { "in" }.into(), items.join(", "))
+            (
+                n(e),
+                if *negated { "not in" } else { "in" }.into(),
+                items.join(", "),
+            )
         }
-        Expr::Between { expr: e, low, high, negated } => (
+        Expr::Between {
+            expr: e,
+            low,
+            high,
+            negated,
+        } => (
             n(e),
             if *negated { "not between" } else { "between" }.into(),
             format!("{} and {}", n(low), n(high)),
         ),
-        Expr::Like { expr: e, pattern, negated, .. } => (n(e), if *negated { "not like" } else { "like" }.into(), n(pattern)),
-        Expr::ILike { expr: e, pattern, negated, .. } => (n(e), if *negated { "not ilike" } else { "ilike" }.into(), n(pattern)),
+        Expr::Like {
+            expr: e,
+            pattern,
+            negated,
+            ..
+        } => (
+            n(e),
+            if *negated { "not like" } else { "like" }.into(),
+            n(pattern),
+        ),
+        Expr::ILike {
+            expr: e,
+            pattern,
+            negated,
+            ..
+        } => (
+            n(e),
+            if *negated { "not ilike" } else { "ilike" }.into(),
+            n(pattern),
+        ),
         Expr::IsNull(e) => (n(e), "is null".into(), String::new()),
         Expr::IsNotNull(e) => (n(e), "is not null".into(), String::new()),
         _ => (String::new(), "expr".into(), n(expr)),
     };
     let temporal = is_temporal(&value);
-    Predicate { column, op, value, temporal }
+    Predicate {
+        column,
+        op,
+        value,
+        temporal,
+    }
 }
 
 fn column_side(expr: &Expr, scope: &Scope) -> String {
@@ -483,9 +604,19 @@ static DATE_LITERAL: LazyLock<Regex> =
 fn is_temporal(value: &str) -> bool {
     let lower = value.to_lowercase();
     DATE_LITERAL.is_match(&lower)
-        || ["interval", "current_date", "current_timestamp", "now()", "date_add", "date_sub", "add_months", "date_trunc", "dateadd"]
-            .iter()
-            .any(|w| lower.contains(w))
+        || [
+            "interval",
+            "current_date",
+            "current_timestamp",
+            "now()",
+            "date_add",
+            "date_sub",
+            "add_months",
+            "date_trunc",
+            "dateadd",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 fn join_kind(op: &JoinOperator) -> (&'static str, Option<&JoinConstraint>) {
@@ -495,8 +626,12 @@ fn join_kind(op: &JoinOperator) -> (&'static str, Option<&JoinConstraint>) {
         JoinOperator::Right(c) | JoinOperator::RightOuter(c) => ("right", Some(c)),
         JoinOperator::FullOuter(c) => ("full", Some(c)),
         JoinOperator::CrossJoin(c) => ("cross", Some(c)),
-        JoinOperator::Semi(c) | JoinOperator::LeftSemi(c) | JoinOperator::RightSemi(c) => ("semi", Some(c)),
-        JoinOperator::Anti(c) | JoinOperator::LeftAnti(c) | JoinOperator::RightAnti(c) => ("anti", Some(c)),
+        JoinOperator::Semi(c) | JoinOperator::LeftSemi(c) | JoinOperator::RightSemi(c) => {
+            ("semi", Some(c))
+        }
+        JoinOperator::Anti(c) | JoinOperator::LeftAnti(c) | JoinOperator::RightAnti(c) => {
+            ("anti", Some(c))
+        }
         _ => ("other", None),
     }
 }
@@ -507,7 +642,11 @@ fn join_keys(constraint: &JoinConstraint, scope: &Scope) -> Vec<String> {
     match constraint {
         JoinConstraint::On(expr) => {
             for atom in conjuncts(expr) {
-                if let Expr::BinaryOp { left, op: Op::Eq, right } = atom
+                if let Expr::BinaryOp {
+                    left,
+                    op: Op::Eq,
+                    right,
+                } = atom
                     && is_column(left)
                     && is_column(right)
                 {
@@ -530,7 +669,11 @@ fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     use sqlparser::ast::BinaryOperator as Op;
     match expr {
         Expr::Nested(e) => conjuncts(e),
-        Expr::BinaryOp { left, op: Op::And, right } => {
+        Expr::BinaryOp {
+            left,
+            op: Op::And,
+            right,
+        } => {
             let mut v = conjuncts(left);
             v.extend(conjuncts(right));
             v
@@ -575,7 +718,9 @@ fn normalized_expr(expr: &Expr, scope: &Scope) -> Expr {
             Expr::Identifier(id) => {
                 let column = ident(id);
                 *e = match scope.tables.as_slice() {
-                    [only] => Expr::CompoundIdentifier(vec![Ident::new(only.clone()), Ident::new(column)]),
+                    [only] => {
+                        Expr::CompoundIdentifier(vec![Ident::new(only.clone()), Ident::new(column)])
+                    }
                     _ => Expr::Identifier(Ident::new(column)),
                 };
             }
@@ -583,7 +728,11 @@ fn normalized_expr(expr: &Expr, scope: &Scope) -> Expr {
                 let names: Vec<String> = parts.iter().map(ident).collect();
                 let n = names.len();
                 let resolved: Vec<String> = if n >= 2 {
-                    let table = scope.aliases.get(&names[n - 2]).cloned().unwrap_or_else(|| names[n - 2].clone());
+                    let table = scope
+                        .aliases
+                        .get(&names[n - 2])
+                        .cloned()
+                        .unwrap_or_else(|| names[n - 2].clone());
                     vec![table, names[n - 1].clone()]
                 } else {
                     names
@@ -591,7 +740,9 @@ fn normalized_expr(expr: &Expr, scope: &Scope) -> Expr {
                 *parts = resolved.into_iter().map(Ident::new).collect();
             }
             Expr::Function(f) => {
-                f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(object_name(&f.name)))]);
+                f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(object_name(
+                    &f.name,
+                )))]);
             }
             _ => {}
         }
@@ -618,7 +769,11 @@ fn ident(id: &Ident) -> String {
 }
 
 fn join_idents(parts: &[Ident]) -> String {
-    parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .map(|p| p.value.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn object_name(name: &ObjectName) -> String {

@@ -86,7 +86,8 @@ pub fn diff(gold: &QueryFeatures, actual: &QueryFeatures) -> StructuralDiff {
     let (gold_kinds, actual_kinds) = (kinds(gold), kinds(actual));
     StructuralDiff {
         tables: diff_tables(&gold.tables, &actual.tables),
-        asset_kinds: (gold_kinds != actual_kinds && !actual_kinds.is_empty()).then_some((gold_kinds, actual_kinds)),
+        asset_kinds: (gold_kinds != actual_kinds && !actual_kinds.is_empty())
+            .then_some((gold_kinds, actual_kinds)),
         joins: SetDiff::of(&gold.joins, &actual.joins),
         columns: SetDiff::of(&gold.columns, &actual.columns),
         aggregates: SetDiff::of(&aggregates(gold), &aggregates(actual)),
@@ -104,33 +105,51 @@ fn diff_tables(gold: &BTreeSet<TableRef>, actual: &BTreeSet<TableRef>) -> SetDif
     let names = |s: &BTreeSet<TableRef>| s.iter().map(|t| t.name.clone()).collect::<BTreeSet<_>>();
     let (g, a) = (names(gold), names(actual));
     SetDiff {
-        missing: gold.iter().filter(|t| !a.contains(&t.name)).cloned().collect(),
-        extra: actual.iter().filter(|t| !g.contains(&t.name)).cloned().collect(),
+        missing: gold
+            .iter()
+            .filter(|t| !a.contains(&t.name))
+            .cloned()
+            .collect(),
+        extra: actual
+            .iter()
+            .filter(|t| !g.contains(&t.name))
+            .cloned()
+            .collect(),
     }
 }
 
 fn aggregates(f: &QueryFeatures) -> BTreeSet<String> {
-    f.select.iter().filter_map(|s| s.aggregate.clone()).collect()
+    f.select
+        .iter()
+        .filter_map(|s| s.aggregate.clone())
+        .collect()
 }
 
 /// Pairs filters on the same column and operator whose values differ; the rest stay
 /// missing or extra.
-fn diff_filters(gold: &BTreeSet<Predicate>, actual: &BTreeSet<Predicate>) -> (SetDiff<Predicate>, Vec<ValueDifference>) {
+fn diff_filters(
+    gold: &BTreeSet<Predicate>,
+    actual: &BTreeSet<Predicate>,
+) -> (SetDiff<Predicate>, Vec<ValueDifference>) {
     let plain = SetDiff::of(gold, actual);
     let mut extra = plain.extra;
     let mut missing = Vec::new();
     let mut values = Vec::new();
     for g in plain.missing {
-        let partner = extra
-            .iter()
-            .position(|a| !g.column.is_empty() && a.column == g.column && same_op_family(&a.op, &g.op));
+        let partner = extra.iter().position(|a| {
+            !g.column.is_empty() && a.column == g.column && same_op_family(&a.op, &g.op)
+        });
         match partner {
             Some(i) => {
                 let a = extra.remove(i);
                 values.push(ValueDifference {
                     temporal: g.temporal || a.temporal,
                     column: g.column,
-                    op: if a.op == g.op { g.op } else { format!("{} / {}", g.op, a.op) },
+                    op: if a.op == g.op {
+                        g.op
+                    } else {
+                        format!("{} / {}", g.op, a.op)
+                    },
                     expected: g.value,
                     actual: a.value,
                 });
@@ -181,8 +200,16 @@ mod tests {
         );
         assert!(d.filters.is_empty());
         assert_eq!(d.filter_values.len(), 2);
-        assert!(d.filter_values.iter().any(|v| v.column == "bookings.day" && v.temporal));
-        assert!(d.filter_values.iter().any(|v| v.expected == "'CONFIRMED'" && !v.temporal));
+        assert!(
+            d.filter_values
+                .iter()
+                .any(|v| v.column == "bookings.day" && v.temporal)
+        );
+        assert!(
+            d.filter_values
+                .iter()
+                .any(|v| v.expected == "'CONFIRMED'" && !v.temporal)
+        );
     }
 
     #[test]
@@ -191,9 +218,19 @@ mod tests {
             "SELECT h.name, AVG(b.amount) FROM bookings b JOIN hosts h ON b.host_id = h.id GROUP BY h.name ORDER BY 2 DESC LIMIT 3",
             "SELECT b.host_id, SUM(b.amount) FROM bookings b GROUP BY b.host_id",
         );
-        assert_eq!(d.tables.missing.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), vec!["hosts"]);
+        assert_eq!(
+            d.tables
+                .missing
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["hosts"]
+        );
         assert_eq!(d.joins.missing.len(), 1);
-        assert_eq!((d.aggregates.missing.clone(), d.aggregates.extra.clone()), (vec!["avg".to_string()], vec!["sum".to_string()]));
+        assert_eq!(
+            (d.aggregates.missing.clone(), d.aggregates.extra.clone()),
+            (vec!["avg".to_string()], vec!["sum".to_string()])
+        );
         assert!(!d.group_by.is_empty());
         assert!(d.order_by_differs);
         assert_eq!(d.limit, Some((Some("3".into()), None)));
@@ -206,8 +243,14 @@ mod tests {
             "SELECT city, SUM(amount) FROM bookings GROUP BY city",
         );
         let (gold, actual) = d.asset_kinds.unwrap_or_default();
-        assert_eq!(gold.into_iter().collect::<Vec<_>>(), vec![AssetKind::MetricView]);
-        assert_eq!(actual.into_iter().collect::<Vec<_>>(), vec![AssetKind::Table]);
+        assert_eq!(
+            gold.into_iter().collect::<Vec<_>>(),
+            vec![AssetKind::MetricView]
+        );
+        assert_eq!(
+            actual.into_iter().collect::<Vec<_>>(),
+            vec![AssetKind::Table]
+        );
         assert_eq!(d.measures.missing, vec!["revenue".to_string()]);
     }
 }
