@@ -149,9 +149,12 @@ fn is_hex32(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Ids must be unique within two pools: sample questions with benchmark questions, and all
+/// instruction ids (the pools the community validator uses).
 fn check_ids(space: &SerializedSpace) -> ApiResult<()> {
     let mut seen = BTreeSet::new();
     for (path, ids) in id_lists(space) {
+        let pool = path.starts_with("instructions.");
         for id in ids {
             if id.is_empty() {
                 return Err(ApiError::invalid(format!("{path}.id must be provided")));
@@ -161,7 +164,7 @@ fn check_ids(space: &SerializedSpace) -> ApiResult<()> {
                     "Invalid id '{id}' in {path}: ids must be 32 lowercase hexadecimal characters"
                 )));
             }
-            if !seen.insert(id) {
+            if !seen.insert((pool, id)) {
                 return Err(ApiError::invalid(format!(
                     "Duplicate id '{id}' in {path}: ids must be unique"
                 )));
