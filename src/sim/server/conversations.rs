@@ -53,6 +53,8 @@ pub struct QueryRun {
 }
 
 /// How a message ends.
+// Stored once per message and cloned rarely: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum MessageOutcome {
     /// The answerer answered; SQL answers carry the query run.

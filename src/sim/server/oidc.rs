@@ -78,9 +78,26 @@ pub struct TokenForm {
 }
 
 /// An OAuth error response (`{"error", "error_description"}`), as the endpoint returns them.
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = json!({"error": error, "error_description": description});
-    (status, Json(body)).into_response()
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> OAuthError {
+    OAuthError {
+        status,
+        error,
+        description: description.to_owned(),
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "error_description": self.description});
+        (self.status, Json(body)).into_response()
+    }
 }
 
 /// `POST /oidc/v1/token`.
@@ -106,8 +123,8 @@ pub async fn token(
             "grant_type is required",
         )),
     };
-    if let Err(response) = outcome {
-        return response;
+    if let Err(error) = outcome {
+        return error.into_response();
     }
     let lifetime = state.config.token_lifetime;
     let access_token = format!("sim-oauth-{}", state.new_id());
@@ -134,7 +151,7 @@ fn check_client_credentials(
     state: &SimState,
     headers: &HeaderMap,
     form: &TokenForm,
-) -> Result<(), Response> {
+) -> Result<(), OAuthError> {
     let (id, secret) = basic_credentials(headers)
         .or_else(|| form.client_id.clone().zip(form.client_secret.clone()))
         .ok_or_else(|| {
@@ -171,7 +188,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-fn check_token_exchange(state: &SimState, form: &TokenForm) -> Result<(), Response> {
+fn check_token_exchange(state: &SimState, form: &TokenForm) -> Result<(), OAuthError> {
     if form.subject_token_type.as_deref() != Some(JWT_TOKEN_TYPE) {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
