@@ -1029,3 +1029,37 @@ async fn a_hundred_concurrent_conversations_complete_without_errors() {
     let messages: BTreeSet<&str> = asked.iter().map(|a| a.message_id.as_str()).collect();
     assert_eq!(messages.len(), 100, "each message answered exactly once");
 }
+
+#[tokio::test]
+async fn statements_run_on_the_sql_engine_in_chunks() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let as_of = genie_gitops::sim::data::default_as_of();
+    let engine =
+        genie_gitops::sim::engine::SqlEngine::wanderbricks(42, as_of).expect("the engine starts");
+    let config = SimConfig {
+        settings: Settings {
+            chunk_rows: 3,
+            ..Settings::default()
+        },
+        answerer: answerer(),
+        warehouse: Warehouse::Engine(Box::new(engine)),
+        repo: None,
+        port: 0,
+    };
+    let handle = spawn(config).await.expect("starts");
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/api/2.0/sql/statements", handle.base_url()))
+        .bearer_auth("sim-token")
+        .json(&json!({"warehouse_id": handle.warehouse_id(), "wait_timeout": "10s",
+                      "statement": "SELECT property_type, COUNT(*) AS n FROM main.wanderbricks.properties GROUP BY property_type ORDER BY property_type"}))
+        .send().await.expect("answered").json().await.expect("json");
+    assert_eq!(body["status"]["state"], "SUCCEEDED", "{body}");
+    assert_eq!(
+        body["manifest"]["schema"]["columns"][1]["type_name"],
+        "LONG"
+    );
+    assert_eq!(body["manifest"]["total_row_count"], 4);
+    assert_eq!(body["result"]["next_chunk_index"], 1);
+    assert!(body["result"]["data_array"][0][1].is_string());
+    handle.shutdown().await;
+}

@@ -1,11 +1,11 @@
 //! `genie-gitops sim serve`: runs the local workspace simulator in the foreground until Ctrl-C.
 //!
 //! The spaces of `--repo` are created at start-up and printed (resource key → space id) on
-//! stdout, with the host to point clients at. Until the SQL and NL engines are wired in, SQL runs
-//! on the scripted warehouse (it knows the Wanderbricks-lite tables but holds no results) and
-//! questions get the scripted answerer's "no answer" text.
+//! stdout, with the host to point clients at. SQL runs on the simulator's engine over the
+//! Wanderbricks-lite data generated from `--seed` with "today" pinned to `--as-of`. Until the NL
+//! engine is wired in, questions get the scripted answerer's "no answer" text.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,8 +14,8 @@ use chrono::NaiveDate;
 use secrecy::SecretString;
 
 use super::Exit;
-use crate::sim::catalog::Catalog;
-use crate::sim::data::{default_as_of, wanderbricks_catalog};
+use crate::sim::data::default_as_of;
+use crate::sim::engine::SqlEngine;
 use crate::sim::server::answerer::Answerer;
 use crate::sim::server::faults::Faults;
 use crate::sim::server::serving::ChatScript;
@@ -86,17 +86,6 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     }
 }
 
-/// The scripted warehouse over the Wanderbricks-lite catalog's names.
-fn catalog_warehouse(catalog: &Catalog) -> Warehouse {
-    let names = catalog.tables().map(|t| t.name.to_string());
-    let views = catalog.metric_views().map(|v| v.name.to_string());
-    let tables: BTreeSet<String> = names.chain(views).map(|n| n.to_lowercase()).collect();
-    Warehouse::Scripted {
-        tables,
-        results: BTreeMap::new(),
-    }
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let faults = match &args.faults {
         Some(path) => Faults::from_file(path)?,
@@ -108,6 +97,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         .map(ChatScript::from_file)
         .transpose()?;
     let as_of = args.as_of.unwrap_or_else(default_as_of);
+    let engine = SqlEngine::wanderbricks(args.seed, as_of)
+        .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {}", e.message))?;
     let settings = Settings {
         seed: args.seed,
         token: SecretString::from(args.token),
@@ -121,7 +112,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let config = SimConfig {
         settings,
         answerer: Answerer::Scripted(BTreeMap::new()),
-        warehouse: catalog_warehouse(&wanderbricks_catalog()),
+        warehouse: Warehouse::Engine(Box::new(engine)),
         repo: args.repo,
         port: args.port,
     };

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::result::ResultSet;
+use crate::sim::catalog::QualifiedName;
+use crate::sim::engine::{SqlEngine, SqlError, SqlParam};
 
 /// A failed statement, in Databricks' terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +26,21 @@ impl SqlFailure {
     }
 }
 
+impl From<SqlError> for SqlFailure {
+    fn from(error: SqlError) -> Self {
+        Self {
+            error_class: error.error_class,
+            sql_state: error.sql_state,
+            message: error.message,
+        }
+    }
+}
+
 /// Where SQL runs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Warehouse {
+    /// The simulator's SQL engine over the simulated Unity Catalog.
+    Engine(Box<SqlEngine>),
     /// Fixed results per statement text (whitespace-trimmed), for tests of the server itself; any
     /// other statement fails with `TABLE_OR_VIEW_NOT_FOUND`.
     Scripted {
@@ -40,11 +54,18 @@ pub enum Warehouse {
 impl Warehouse {
     /// Executes one statement with named `:parameters`.
     pub fn execute(
-        &self,
+        &mut self,
         sql: &str,
-        _params: &[(String, String)],
+        params: &[(String, String)],
     ) -> Result<ResultSet, SqlFailure> {
         match self {
+            Self::Engine(engine) => {
+                let params: Vec<SqlParam> = params
+                    .iter()
+                    .map(|(name, value)| SqlParam::string(name, value))
+                    .collect();
+                engine.execute(sql, &params).map_err(SqlFailure::from)
+            }
             Self::Scripted { results, .. } => {
                 results.get(sql.trim()).cloned().unwrap_or_else(|| {
                     Err(SqlFailure {
@@ -61,6 +82,10 @@ impl Warehouse {
     /// Whether a three-part table, view or metric view name exists (case-insensitive).
     pub fn has_table(&self, identifier: &str) -> bool {
         match self {
+            Self::Engine(engine) => QualifiedName::parse(identifier).is_some_and(|name| {
+                let catalog = engine.catalog();
+                catalog.table(&name).is_some() || catalog.metric_view(&name).is_some()
+            }),
             Self::Scripted { tables, .. } => tables.contains(&identifier.to_lowercase()),
         }
     }
