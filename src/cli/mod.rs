@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod log;
-pub mod schema;
+mod schema;
+mod sim;
 
 /// Process exit codes, as documented in the README (design §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Schema(schema::Args),
+    /// Run the local workspace simulator.
+    Sim(sim::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -81,5 +84,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
     };
     match command {
         Command::Schema(args) => schema::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
     }
 }

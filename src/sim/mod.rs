@@ -6,4 +6,5 @@ pub mod catalog;
 pub mod data;
 pub mod engine;
 pub mod rng;
+pub mod server;
 pub mod translate;
