@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod fmt;
 mod log;
 mod schema;
 mod sim;
+mod validate;
 
 /// Process exit codes, as documented in the README (design §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,15 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// How a command prints its result on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    Text,
+    /// For machines: one JSON document.
+    Json,
+}
+
 /// Keep a Databricks AI/BI Genie space as code: evaluate, optimize, review and deploy it through git.
 #[derive(Debug, Parser)]
 #[command(name = "genie-gitops", version, about, propagate_version = true)]
@@ -48,6 +59,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check the repository's Genie files and report every problem with its position.
+    Validate(validate::Args),
+    /// Rewrite the repository's space files in canonical form (`--check` to only list them).
+    Fmt(fmt::Args),
+    /// Print the JSON schema of the settings file (.genie-gitops.yml).
     Schema(schema::Args),
     /// Run the local workspace simulator.
     Sim(sim::Args),
@@ -83,6 +99,8 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     };
     match command {
+        Command::Validate(args) => validate::run(args).await,
+        Command::Fmt(args) => fmt::run(args).await,
         Command::Schema(args) => schema::run(args).await,
         Command::Sim(args) => sim::run(args).await,
     }

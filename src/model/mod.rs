@@ -4,6 +4,7 @@
 
 pub mod benchmarks;
 pub mod bundle;
+pub mod check;
 pub mod diag;
 pub mod json;
 pub mod project;
