@@ -6,3 +6,4 @@ pub mod diag;
 pub mod result;
 pub mod snapshot;
 pub mod space;
+pub mod yaml_edit;
