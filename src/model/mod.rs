@@ -6,4 +6,5 @@ pub mod diag;
 pub mod result;
 pub mod snapshot;
 pub mod space;
+pub mod tables;
 pub mod yaml_edit;

@@ -17,11 +17,12 @@
 //!
 //! Aliases are refused (metadata files have no use for them); anchors and tags are kept verbatim.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
-use crate::model::diag::line_col;
+use crate::model::diag::{Diagnostic, line_col};
 
 /// A YAML value as plain data: what a node means, without its formatting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1198,6 +1199,247 @@ fn render_block_item(prefix: &str, item: &Value) -> String {
         }
         other => format!("{prefix}{}\n", render_inline(other, false)),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed reading with diagnostics
+
+/// A typed model plus every problem found while reading and validating it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// What could be read; fields with problems are left at their defaults.
+    pub value: T,
+    /// Errors and warnings, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<T> Loaded<T> {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads a parsed tree into typed values, collecting [`Diagnostic`]s at `file:line:col`.
+///
+/// `base` is the offset of the YAML text inside `full` (non-zero for YAML embedded in SQL), so
+/// positions point into the file the user edits.
+pub struct Reader<'a> {
+    file: &'a str,
+    full: &'a str,
+    base: usize,
+    /// Problems found so far.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader for YAML that is the whole of `text`.
+    pub fn new(file: &'a str, text: &'a str) -> Self {
+        Self::embedded(file, text, 0)
+    }
+
+    /// A reader for YAML that starts at byte `base` of `full`.
+    pub fn embedded(file: &'a str, full: &'a str, base: usize) -> Self {
+        Self {
+            file,
+            full,
+            base,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Parses `yaml`, reporting a syntax error as a diagnostic.
+    pub fn parse(&mut self, yaml: &str) -> Option<Node> {
+        match parse(yaml) {
+            Ok(root) => Some(root),
+            Err(e) => {
+                let hint = "fix the YAML syntax; `genie-gitops validate` re-checks the file";
+                self.report(Diagnostic::error(self.file, e.message).hint(hint), e.offset);
+                None
+            }
+        }
+    }
+
+    /// Records an error at `node`.
+    pub fn error(&mut self, node: &Node, message: impl Into<String>, hint: impl Into<String>) {
+        let d = Diagnostic::error(self.file, message).hint(hint);
+        self.report(d, node.start);
+    }
+
+    /// Records a warning at `node`.
+    pub fn warning(&mut self, node: &Node, message: impl Into<String>, hint: impl Into<String>) {
+        let d = Diagnostic::warning(self.file, message).hint(hint);
+        self.report(d, node.start);
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic, offset: usize) {
+        let (line, col) = line_col(self.full, self.base + offset);
+        self.diagnostics.push(diagnostic.at(line, col));
+    }
+
+    /// Checks `node` is a mapping whose keys are all in `allowed`; reports unknown keys.
+    pub fn mapping(&mut self, node: &Node, what: &str, allowed: &[&str]) -> bool {
+        if !node.is_map() {
+            let found = node.kind_name();
+            self.error(
+                node,
+                format!("{what} must be a mapping, found {found}"),
+                "write `key: value` lines",
+            );
+            return false;
+        }
+        for entry in node.entries() {
+            let key = entry.key.as_str().unwrap_or("");
+            if !allowed.contains(&key) {
+                let hint = match closest(key, allowed) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? known keys: {}", allowed.join(", "))
+                    }
+                    None => format!("known keys: {}", allowed.join(", ")),
+                };
+                self.error(&entry.key, format!("unknown key `{key}` in {what}"), hint);
+            }
+        }
+        true
+    }
+
+    /// The required string at `key` of `map`; reports a missing, empty or non-scalar value.
+    pub fn required_str(&mut self, map: &Node, key: &str, what: &str) -> Option<String> {
+        let Some(node) = map.get(key) else {
+            self.error(
+                map,
+                format!("{what} has no `{key}`"),
+                format!("add `{key}: …`"),
+            );
+            return None;
+        };
+        let value = self.string(node, &format!("`{key}` of {what}"))?;
+        if value.trim().is_empty() {
+            self.error(
+                node,
+                format!("`{key}` of {what} is empty"),
+                format!("give `{key}` a value"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The optional string at `key` of `map` (null counts as absent).
+    pub fn optional_str(&mut self, map: &Node, key: &str, what: &str) -> Option<String> {
+        let node = map.get(key).filter(|n| !n.is_null())?;
+        self.string(node, &format!("`{key}` of {what}"))
+    }
+
+    /// A scalar's text; reports any other kind.
+    pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            Kind::Scalar { value, .. } if !node.is_null() => Some(value.clone()),
+            _ => {
+                let found = node.kind_name();
+                self.error(
+                    node,
+                    format!("{what} must be a string, found {found}"),
+                    "write a single value",
+                );
+                None
+            }
+        }
+    }
+
+    /// The list of strings at `key` of `map` (absent or null: empty).
+    pub fn string_list(&mut self, map: &Node, key: &str, what: &str) -> Vec<String> {
+        let Some(node) = map.get(key).filter(|n| !n.is_null()) else {
+            return Vec::new();
+        };
+        if !node.is_seq() {
+            let found = node.kind_name();
+            self.error(
+                node,
+                format!("`{key}` of {what} must be a list, found {found}"),
+                format!("write `{key}: [a, b]`"),
+            );
+            return Vec::new();
+        }
+        let label = format!("an item of `{key}` in {what}");
+        node.items()
+            .iter()
+            .filter_map(|item| self.string(item, &label))
+            .collect()
+    }
+
+    /// The `key: value` string pairs at `key` of `map` (absent or null: empty; null values: "").
+    pub fn string_map(&mut self, map: &Node, key: &str, what: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(node) = map.get(key).filter(|n| !n.is_null()) else {
+            return out;
+        };
+        if !node.is_map() {
+            let found = node.kind_name();
+            self.error(
+                node,
+                format!("`{key}` of {what} must be a mapping, found {found}"),
+                format!("write `{key}: {{name: value}}`"),
+            );
+            return out;
+        }
+        for entry in node.entries() {
+            let name = entry.key.as_str().unwrap_or("").to_owned();
+            let value = if entry.value.is_null() {
+                Some(String::new())
+            } else {
+                self.string(&entry.value, &format!("`{key}.{name}` of {what}"))
+            };
+            if let Some(value) = value {
+                if out.insert(name.clone(), value).is_some() {
+                    self.error(
+                        &entry.key,
+                        format!("`{key}` of {what} repeats `{name}`"),
+                        "keep one entry per name",
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Reports every name that repeats in `named` (name, node) pairs.
+    pub fn duplicates<'n>(
+        &mut self,
+        named: impl IntoIterator<Item = (String, &'n Node)>,
+        what: &str,
+    ) {
+        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        for (name, node) in named {
+            let key = name.to_lowercase();
+            if seen.insert(key, ()).is_some() {
+                self.error(
+                    node,
+                    format!("duplicate {what} `{name}`"),
+                    format!("each {what} may appear once (names are case-insensitive)"),
+                );
+            }
+        }
+    }
+
+    /// Finishes reading: sorts the diagnostics and pairs them with the value.
+    pub fn finish<T>(mut self, value: T) -> Loaded<T> {
+        crate::model::diag::sort(&mut self.diagnostics);
+        Loaded {
+            value,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+/// The allowed name closest to a misspelt one, when it is close enough to suggest.
+fn closest<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
+    allowed
+        .iter()
+        .map(|a| (strsim::jaro_winkler(key, a), *a))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, a)| a)
 }
 
 #[cfg(test)]
