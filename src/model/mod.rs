@@ -3,6 +3,7 @@
 //! (with `file:line:col` diagnostics) and serialize canonically. No I/O.
 
 pub mod diag;
+pub mod function;
 pub mod metric_view;
 pub mod result;
 pub mod snapshot;
