@@ -420,13 +420,20 @@ fn params(c: &mut Cursor<'_>) -> Result<Vec<Param>, SqlError> {
         return Ok(out);
     }
     loop {
+        let name_at = c.offset();
         let name = c.name()?;
-        let (data_type, mut end) =
-            c.until_stop(&["DEFAULT", "COMMENT"])
-                .ok_or_else(|| SqlError {
-                    offset: c.offset(),
-                    message: format!("parameter `{name}` has no type"),
-                })?;
+        if out
+            .iter()
+            .any(|p: &Param| p.name.eq_ignore_ascii_case(&name))
+        {
+            return err(name_at, format!("parameter `{name}` is declared twice"));
+        }
+        let (data_type, mut end) = c
+            .until_stop(&["DEFAULT", "COMMENT", "RETURNS"])
+            .ok_or_else(|| SqlError {
+                offset: c.offset(),
+                message: format!("parameter `{name}` has no type"),
+            })?;
         let mut param = Param {
             name,
             data_type,
@@ -434,10 +441,12 @@ fn params(c: &mut Cursor<'_>) -> Result<Vec<Param>, SqlError> {
         };
         loop {
             if c.eat_word("DEFAULT") {
-                let (default, e) = c.until_stop(&["COMMENT", "RETURNS"]).ok_or_else(|| SqlError {
-                    offset: c.offset(),
-                    message: "expected a value after `DEFAULT`".into(),
-                })?;
+                let (default, e) =
+                    c.until_stop(&["COMMENT", "RETURNS"])
+                        .ok_or_else(|| SqlError {
+                            offset: c.offset(),
+                            message: "expected a value after `DEFAULT`".into(),
+                        })?;
                 param.default = Some(default);
                 end = e;
             } else if c.eat_word("COMMENT") {
@@ -722,8 +731,13 @@ mod tests {
         let e = parse("f.sql", "CREATE FUNCTION f(a INT\nRETURNS INT RETURN 1").unwrap_err();
         insta::assert_snapshot!(e.to_string());
         let e = parse("f.sql", "CREATE FUNCTION f() RETURNS STRING COMMENT 'oops").unwrap_err();
-        let e = parse("f.sql", "CREATE FUNCTION f(a INT, A STRING) RETURNS INT RETURN 1").unwrap_err();
-        assert_eq!(e.to_string().lines().next(), Some("f.sql:1:26: error: cannot read the function: parameter `A` is declared twice"));
         insta::assert_snapshot!("unterminated_string", e.to_string());
+        let e = parse(
+            "f.sql",
+            "CREATE FUNCTION f(a INT, A STRING) RETURNS INT RETURN 1",
+        )
+        .unwrap_err();
+        let first = "f.sql:1:26: error: cannot read the function: parameter `A` is declared twice";
+        assert_eq!(e.to_string().lines().next(), Some(first));
     }
 }

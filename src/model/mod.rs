@@ -5,6 +5,7 @@
 pub mod diag;
 pub mod function;
 pub mod metric_view;
+pub mod properties;
 pub mod result;
 pub mod snapshot;
 pub mod space;
