@@ -30,11 +30,14 @@ pub struct SqlFunction {
     pub statement: (usize, usize),
 }
 
-/// A string literal's value and where the literal sits.
+/// A `COMMENT '…'` clause: the unescaped value and where the clause sits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Located {
     pub value: String,
+    /// Byte range of the string literal.
     pub span: (usize, usize),
+    /// Byte offset of the `COMMENT` keyword.
+    pub keyword: usize,
 }
 
 /// One parameter.
@@ -353,7 +356,9 @@ impl Cursor<'_> {
         (self.pos > first).then(|| (self.text[start..last.end].to_owned(), last.end))
     }
 
-    fn string(&mut self, what: &str) -> Result<Located, SqlError> {
+    /// The string literal after a `COMMENT` keyword just read.
+    fn comment(&mut self) -> Result<Located, SqlError> {
+        let keyword = self.offset_before();
         match self.next() {
             Some(Token {
                 tok: Tok::Str(value),
@@ -362,10 +367,11 @@ impl Cursor<'_> {
             }) => Ok(Located {
                 value,
                 span: (start, end),
+                keyword,
             }),
             _ => err(
                 self.offset_before(),
-                format!("expected a string literal after {what}"),
+                "expected a string literal after `COMMENT`",
             ),
         }
     }
@@ -450,7 +456,7 @@ fn params(c: &mut Cursor<'_>) -> Result<Vec<Param>, SqlError> {
                 param.default = Some(default);
                 end = e;
             } else if c.eat_word("COMMENT") {
-                let comment = c.string("`COMMENT`")?;
+                let comment = c.comment()?;
                 end = comment.span.1;
                 param.comment = Some(comment);
             } else {
@@ -498,7 +504,7 @@ fn returns(c: &mut Cursor<'_>) -> Result<Returns, SqlError> {
             message: format!("return column `{name}` has no type"),
         })?;
         let comment = if c.eat_word("COMMENT") {
-            Some(c.string("`COMMENT`")?.value)
+            Some(c.comment()?.value)
         } else {
             None
         };
@@ -530,7 +536,7 @@ fn clauses(c: &mut Cursor<'_>, f: &mut SqlFunction) -> Result<(), SqlError> {
             if f.comment.is_some() {
                 return err(t.start, "the function has two `COMMENT` clauses");
             }
-            f.comment = Some(c.string("`COMMENT`")?);
+            f.comment = Some(c.comment()?);
         } else if t.is_word("RETURN") {
             let start = c.offset();
             f.body = (start, statement_end(c).max(start));
@@ -585,7 +591,7 @@ pub fn set_comment(text: &str, comment: Option<&str>) -> Result<String, Function
             (f.returns_end, f.returns_end),
             format!("\nCOMMENT {}", sql_string(new)),
         ),
-        (Some(old), None) => (clause_range(text, old.span), String::new()),
+        (Some(old), None) => (clause_range(text, old), String::new()),
         (None, None) => return Ok(text.to_owned()),
     };
     let out = splice(text, range, &replacement);
@@ -608,7 +614,7 @@ pub fn set_param_comment(
     let (range, replacement) = match (&p.comment, comment) {
         (Some(old), Some(new)) => (old.span, sql_string(new)),
         (None, Some(new)) => ((p.end, p.end), format!(" COMMENT {}", sql_string(new))),
-        (Some(old), None) => (clause_range(text, old.span), String::new()),
+        (Some(old), None) => (clause_range(text, old), String::new()),
         (None, None) => return Ok(text.to_owned()),
     };
     let out = splice(text, range, &replacement);
@@ -625,12 +631,9 @@ fn parse_for_edit(text: &str) -> Result<SqlFunction, FunctionEditError> {
     parse("", text).map_err(|d| FunctionEditError::Parse(d.message))
 }
 
-/// The range of `COMMENT '…'` and the whitespace before it, given the literal's span.
-fn clause_range(text: &str, literal: (usize, usize)) -> (usize, usize) {
-    let before = text[..literal.0].trim_end();
-    let keyword = before.len().saturating_sub("COMMENT".len());
-    let start = text[..keyword].trim_end().len();
-    (start, literal.1)
+/// The range of a `COMMENT '…'` clause and the whitespace before it.
+fn clause_range(text: &str, comment: &Located) -> (usize, usize) {
+    (text[..comment.keyword].trim_end().len(), comment.span.1)
 }
 
 fn splice(text: &str, range: (usize, usize), replacement: &str) -> String {

@@ -112,12 +112,15 @@ pub fn split_sql(file: &str, text: &str) -> Result<SqlParts, Diagnostic> {
     let expect = |at: &mut usize, words: &[&str]| -> Result<(), Diagnostic> {
         for word in words {
             *at = skip_trivia(text, *at);
-            let found = text[*at..].get(..word.len());
-            let boundary = text[*at + word.len().min(text.len() - *at)..]
-                .chars()
-                .next()
+            let rest = &text[*at..];
+            let found = rest
+                .get(..word.len())
+                .is_some_and(|f| f.eq_ignore_ascii_case(word));
+            let boundary = rest
+                .get(word.len()..)
+                .and_then(|after| after.chars().next())
                 .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-            if !(found.is_some_and(|f| f.eq_ignore_ascii_case(word)) && boundary) {
+            if !(found && boundary) {
                 return Err(sql_error(file, text, *at, format!("expected `{word}`")));
             }
             *at += word.len();

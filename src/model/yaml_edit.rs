@@ -920,8 +920,13 @@ fn plan_remove_entry(
         return ((start, line_end(text, value_end)), String::new());
     }
     // The first key shares its line with a `- `: pull the next key up into its place.
-    let next = &entries[index + 1];
-    ((entry.key.start, next.key.start), String::new())
+    match entries.get(index + 1) {
+        Some(next) => ((entry.key.start, next.key.start), String::new()),
+        None => (
+            (entry.key.start, content_line_end(text, value_end)),
+            "{}".into(),
+        ),
+    }
 }
 
 /// The range to delete to remove item `index` of a flow collection and one separator.
