@@ -375,7 +375,7 @@ fn read_field(r: &mut Reader<'_>, node: &Node, kind: &str, keys: &[&str]) -> Opt
     if let Some(list) = node.get("synonyms") {
         r.duplicates(
             field.synonyms.iter().cloned().zip(list.items()),
-            &format!("synonym of {what}"),
+            &format!("synonym in {what}"),
         );
     }
     Some(field)
@@ -431,7 +431,7 @@ fn read_join(r: &mut Reader<'_>, node: &Node) -> Option<Join> {
             .collect(),
         name,
     };
-    if join.on.is_some() == !join.using.is_empty() {
+    if join.on.is_some() != join.using.is_empty() {
         r.error(
             node,
             format!("{what} needs exactly one of `on` and `using`"),
