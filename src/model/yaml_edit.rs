@@ -1422,10 +1422,10 @@ impl<'a> Reader<'a> {
         named: impl IntoIterator<Item = (String, &'n Node)>,
         what: &str,
     ) {
-        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
         for (name, node) in named {
             let key = name.to_lowercase();
-            if seen.insert(key, ()).is_some() {
+            if !seen.insert(key) {
                 self.error(
                     node,
                     format!("duplicate {what}: `{name}`"),
