@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::diag::{self, Diagnostic};
-use super::project::{self, Project, SpaceSource};
+use super::project::{self, Project, ProjectSpace, SpaceSource};
 use super::snapshot::RepoSnapshot;
-use super::{benchmarks, space};
+use super::{benchmarks, function, metric_view, properties, space, tables};
 
 /// The outcome of checking a repository.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -78,10 +78,83 @@ pub fn check_repo(repo: &RepoSnapshot) -> RepoCheck {
 }
 
 /// The kinds of file a repository check reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
     Space,
     Benchmarks,
+    /// Lever 1 tables YAML.
+    Tables,
+    /// Lever 2: a metric view, with its identifier when the file itself does not name it.
+    MetricView(Option<String>),
+    /// Lever 3 SQL function.
+    Function,
+    /// Levers 4–5 table properties YAML.
+    Properties,
+}
+
+/// The durable lever files of a space that exist in `repo`. They are optional: a repository
+/// keeps only the levers it uses. A metric view kept as bare YAML gets its identifier from the
+/// space's registered metric view with the same name as the file.
+pub fn durable_files(repo: &RepoSnapshot, space_def: &ProjectSpace) -> Vec<(String, FileKind)> {
+    let files = &space_def.files;
+    let mut out = Vec::new();
+    if repo.contains(&files.tables) {
+        out.push((files.tables.clone(), FileKind::Tables));
+    }
+    if repo.contains(&files.table_properties) {
+        out.push((files.table_properties.clone(), FileKind::Properties));
+    }
+    let registered = registered_metric_views(repo, space_def);
+    for path in files_under(repo, &files.metric_views) {
+        let stem = file_stem(&path);
+        if path.ends_with(".sql") {
+            out.push((path, FileKind::MetricView(None)));
+        } else if path.ends_with(".yaml") || path.ends_with(".yml") {
+            let id = registered
+                .iter()
+                .find(|id| id.rsplit('.').next() == Some(stem))
+                .cloned();
+            out.push((path, FileKind::MetricView(id)));
+        }
+    }
+    for path in files_under(repo, &files.functions) {
+        if path.ends_with(".sql") {
+            out.push((path, FileKind::Function));
+        }
+    }
+    out
+}
+
+fn registered_metric_views(repo: &RepoSnapshot, space_def: &ProjectSpace) -> Vec<String> {
+    let SpaceSource::File(path) = &space_def.source else {
+        return Vec::new();
+    };
+    let Some(parsed) = repo
+        .get(path)
+        .and_then(|text| space::parse(path, text).ok())
+    else {
+        return Vec::new();
+    };
+    parsed
+        .file
+        .space
+        .metric_views()
+        .iter()
+        .map(|mv| mv.identifier.clone())
+        .collect()
+}
+
+fn files_under(repo: &RepoSnapshot, dir: &str) -> Vec<String> {
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    repo.paths()
+        .filter(|p| p.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().unwrap_or(name)
 }
 
 fn check_file(
@@ -106,6 +179,12 @@ fn check_file(
             Ok((_, warnings)) => diags.extend(warnings),
             Err(errors) => diags.extend(errors),
         },
+        FileKind::Tables => diags.extend(tables::load(path, text).diagnostics),
+        FileKind::MetricView(id) => {
+            diags.extend(metric_view::load(path, text, id.as_deref()).diagnostics)
+        }
+        FileKind::Function => diags.extend(function::parse(path, text).err()),
+        FileKind::Properties => diags.extend(properties::load(path, text).diagnostics),
     }
 }
 
