@@ -3,7 +3,12 @@
 //! (with `file:line:col` diagnostics) and serialize canonically. No I/O.
 
 pub mod diag;
+pub mod function;
 pub mod json;
+pub mod metric_view;
+pub mod properties;
 pub mod result;
 pub mod snapshot;
 pub mod space;
+pub mod tables;
+pub mod yaml_edit;
