@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod log;
+pub mod patch;
 
 /// Process exit codes, as documented in the README (design §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Apply typed patches to the repository's files.
+    Patch(patch::Args),
+}
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -76,5 +80,7 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Cli::command().print_help()?;
         return Ok(Exit::Ok);
     };
-    match command {}
+    match command {
+        Command::Patch(args) => patch::run(args).await,
+    }
 }

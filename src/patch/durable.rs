@@ -10,8 +10,39 @@ use crate::model::metric_view::{self, Field, MetricView};
 use crate::model::yaml_edit::{EditError, Loaded};
 use crate::model::{function, properties, tables};
 
-/// Applies a lever 1–5 `op` to `text` (named `file`) and returns the new text.
+/// Applies a lever 1–5 `op` to `text` (named `file`) and returns the new text. The patch is
+/// refused when the edited file has a validation error the original did not have.
 pub(super) fn apply(file: &str, text: &str, op: &Op) -> Result<String, Problem> {
+    let out = edit(file, text, op)?;
+    let before = error_messages(file, text, op);
+    if let Some(new) = error_messages(file, &out, op)
+        .into_iter()
+        .find(|m| !before.contains(m))
+    {
+        return Err(Problem::Invalid {
+            object: op.object().to_string(),
+            message: format!("the result would not validate: {new}"),
+        });
+    }
+    Ok(out)
+}
+
+/// The messages of the errors the file's loader reports.
+fn error_messages(file: &str, text: &str, op: &Op) -> Vec<String> {
+    let diagnostics = match op.default_lever() {
+        1 => tables::load(file, text).diagnostics,
+        2 => metric_view::load(file, text, Some("")).diagnostics,
+        3 => function::parse(file, text).err().into_iter().collect(),
+        _ => properties::load(file, text).diagnostics,
+    };
+    diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .map(|d| d.message)
+        .collect()
+}
+
+fn edit(file: &str, text: &str, op: &Op) -> Result<String, Problem> {
     let object = op.object().to_string();
     match op {
         Op::SetUcTableComment {
