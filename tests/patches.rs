@@ -12,7 +12,7 @@ use genie_gitops::model::space::{
 };
 use genie_gitops::model::tables;
 use genie_gitops::patch::{
-    self, ColumnRef, FieldKind, ForeignKeySpec, Op, Patch, SnippetKind, SourceKind,
+    self, ColumnRef, FieldKind, ForeignKeySpec, Op, Patch, PatchError, SnippetKind, SourceKind,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -94,7 +94,7 @@ fn repo_parts() -> impl Strategy<Value = Gen> {
                 comment,
                 mv_synonyms,
                 new_word: format!("{new_word} x"),
-                new_text,
+                new_text: format!("new {new_text}"),
                 pick,
             },
         )
@@ -671,5 +671,258 @@ fn every_patch_type_round_trips_through_json() {
         let json = serde_json::to_string_pretty(&p).unwrap();
         let back: Patch = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p, "{json}");
+    }
+}
+
+fn fixed_repo() -> (Gen, RepoSnapshot) {
+    let g = repo_parts()
+        .new_tree(&mut proptest::test_runner::TestRunner::deterministic())
+        .unwrap()
+        .current();
+    let r = repo(&g);
+    (g, r)
+}
+
+fn synonym(column: &str, word: &str) -> Patch {
+    Patch::new(Op::AddColumnSynonym {
+        column: col("main.wb.bookings", column),
+        synonym: word.into(),
+        index: None,
+    })
+}
+
+#[test]
+fn the_rendered_diff_shows_each_changed_file_once() {
+    let (g, before) = fixed_repo();
+    let all = every_patch(&g);
+    let set = vec![all[0].clone(), all[28].clone(), all[44].clone()];
+    let after = patch::apply_all(&before, &set, 5).unwrap();
+    insta::assert_snapshot!(patch::render_diff(&before, &after));
+    insta::assert_snapshot!(patch::render::render_summaries(&patch::sort_set(&set)));
+}
+
+#[test]
+fn different_synonyms_of_one_column_do_not_conflict_but_the_same_one_does() {
+    let (_, before) = fixed_repo();
+    let ok = [
+        synonym("created_at", "booked on"),
+        synonym("created_at", "reserved"),
+    ];
+    assert!(patch::apply_all(&before, &ok, 5).is_ok());
+    let twice = [
+        synonym("created_at", "booked on"),
+        synonym("created_at", "booked on"),
+    ];
+    let err = patch::apply_all(&before, &twice, 5).unwrap_err();
+    assert!(matches!(
+        err,
+        PatchError::Conflict {
+            first: 1,
+            second: 2,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn adding_and_removing_one_synonym_conflict() {
+    let (g, before) = fixed_repo();
+    let add = synonym("created_at", &g.synonyms[0]);
+    let remove = Patch::new(Op::RemoveColumnSynonym {
+        column: col("main.wb.bookings", "created_at"),
+        synonym: g.synonyms[0].clone(),
+        index: None,
+    });
+    let err = patch::apply_all(&before, &[add, remove], 5).unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn removing_a_table_conflicts_with_editing_its_columns() {
+    let (g, before) = fixed_repo();
+    let all = every_patch(&g);
+    let remove_table = all[10].clone();
+    let hide_column = all[5].clone();
+    let err = patch::apply_all(&before, &[hide_column, remove_table], 5).unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn a_set_touching_too_many_objects_is_refused() {
+    let (_, before) = fixed_repo();
+    let set: Vec<Patch> = ["a", "b", "c"].iter().map(|c| synonym(c, "x")).collect();
+    let err = patch::apply_all(&before, &set, 2).unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+    assert!(patch::apply_all(&before, &set, 3).is_ok());
+}
+
+#[test]
+fn one_failing_guard_refuses_the_whole_set() {
+    let (_, before) = fixed_repo();
+    let stale = Patch::new(Op::SetUcTableComment {
+        file: TABLES.into(),
+        table: "main.wb.bookings".into(),
+        old: Some("not what the file says".into()),
+        new: Some("x".into()),
+    });
+    let set = [synonym("created_at", "booked on"), stale];
+    let err = patch::apply_all(&before, &set, 5).unwrap_err();
+    assert!(matches!(err, PatchError::Refused { index: 2, .. }));
+}
+
+#[test]
+fn the_set_hash_ignores_order_but_not_content() {
+    let a = synonym("created_at", "booked on");
+    let b = synonym("status", "state");
+    let h = patch::set_hash(&[a.clone(), b.clone()]);
+    assert_eq!(h, patch::set_hash(&[b.clone(), a.clone()]));
+    assert_ne!(h, patch::set_hash(&[a, synonym("status", "states")]));
+    assert_eq!(h.len(), 64);
+}
+
+#[test]
+fn every_refusal_says_which_patch_object_and_expected_versus_found() {
+    let (_, before) = fixed_repo();
+    let refusals = [
+        Patch::new(Op::SetColumnDescription {
+            column: col("main.wb.bookings", "created_at"),
+            old: vec![],
+            new: vec!["x".into()],
+        }),
+        Patch::new(Op::SetColumnDescription {
+            column: col("main.wb.nowhere", "created_at"),
+            old: vec![],
+            new: vec!["x".into()],
+        }),
+        Patch::new(Op::SetMvFilter {
+            file: "uc/missing.yaml".into(),
+            old: None,
+            new: Some("x".into()),
+        }),
+        Patch {
+            lever: 2,
+            ..synonym("created_at", "booked on")
+        },
+        Patch::new(Op::AddJoinSpec {
+            file: SPACE.into(),
+            join: JoinSpec {
+                sql: vec!["a.x = b.x".into()],
+                ..join("", Relationship::ManyToOne)
+            },
+        }),
+        Patch::new(Op::AddExampleSql {
+            file: SPACE.into(),
+            example: ExampleQuestionSql {
+                parameters: vec![],
+                ..example("", "Bookings by status")
+            },
+        }),
+        Patch::new(Op::RemoveMvMeasure {
+            file: VIEW.into(),
+            name: "avg_rating".into(),
+            expr: "AVG(rating)".into(),
+            comment: None,
+        }),
+        Patch::new(Op::SetFunctionParamComment {
+            file: FUNCTION.into(),
+            param: "nope".into(),
+            old: None,
+            new: Some("x".into()),
+        }),
+    ];
+    let mut bad = before.clone();
+    bad.insert(PROPS, "tables: [\n");
+    let unreadable = Patch::new(Op::SetTableProperty {
+        file: PROPS.into(),
+        table: "t".into(),
+        key: "k".into(),
+        old: None,
+        new: Some("v".into()),
+    });
+    let mut messages: Vec<String> = refusals
+        .iter()
+        .map(|p| patch::apply(&before, p).unwrap_err().to_string())
+        .collect();
+    messages.push(patch::apply(&bad, &unreadable).unwrap_err().to_string());
+    insta::assert_snapshot!(messages.join("\n\n"));
+}
+
+mod cli {
+    use assert_cmd::Command;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/examples/patches");
+
+    fn copy_repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let before =
+            genie_gitops::git::fs::load_dir(&std::path::Path::new(FIXTURE).join("repo")).unwrap();
+        genie_gitops::git::fs::write_changes(dir.path(), &Default::default(), &before).unwrap();
+        dir
+    }
+
+    fn run(args: &[&str]) -> (i32, String, String) {
+        let out = Command::cargo_bin("genie-gitops")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn a_dry_run_prints_the_diff_and_writes_nothing() {
+        let repo = copy_repo();
+        let root = repo.path().to_str().unwrap();
+        let before = genie_gitops::git::fs::load_dir(repo.path()).unwrap();
+        let set = format!("{FIXTURE}/set.json");
+        let (code, stdout, _) = run(&[
+            "patch",
+            "apply",
+            "--patches",
+            &set,
+            "--repo",
+            root,
+            "--dry-run",
+        ]);
+        assert_eq!(code, 0);
+        insta::assert_snapshot!(stdout);
+        assert_eq!(
+            genie_gitops::git::fs::load_dir(repo.path()).unwrap(),
+            before
+        );
+        let (code, again, _) = run(&["patch", "apply", "--patches", &set, "--repo", root]);
+        assert_eq!((code, again), (0, stdout));
+        assert_ne!(
+            genie_gitops::git::fs::load_dir(repo.path()).unwrap(),
+            before
+        );
+        let (code, _, stderr) = run(&["patch", "apply", "--patches", &set, "--repo", root]);
+        assert_eq!(code, 1, "applying twice fails the guards: {stderr}");
+    }
+
+    #[test]
+    fn an_invalid_patch_file_exits_3_with_its_line_and_column() {
+        let repo = copy_repo();
+        let file = repo.path().join("bad.json");
+        std::fs::write(
+            &file,
+            "[\n  {\"type\": \"add_column_synonym\", \"file\": \"x\", \"lever\": 6}\n]\n",
+        )
+        .unwrap();
+        let (code, _, stderr) = run(&[
+            "patch",
+            "apply",
+            "--patches",
+            file.to_str().unwrap(),
+            "--repo",
+            repo.path().to_str().unwrap(),
+        ]);
+        assert_eq!(code, 3);
+        let stderr = stderr.replace(file.to_str().unwrap(), "bad.json");
+        insta::assert_snapshot!(stderr);
     }
 }

@@ -274,12 +274,13 @@ fn edit(file: &str, text: &str, op: &Op) -> Result<String, Problem> {
                 return Err(Problem::Guard {
                     object,
                     expected: format!(
-                        "a measure with only name, expr {expr:?} and comment {comment:?}"
+                        "a measure with only expr {expr:?} and comment {}",
+                        show(comment)
                     ),
                     found: format!(
-                        "expr {:?}, comment {:?}, and {} more keys",
+                        "expr {:?}, comment {}, and {} more keys",
                         found.expr,
-                        found.comment,
+                        show(&found.comment),
                         extra_keys(found)
                     ),
                 });
@@ -363,6 +364,13 @@ fn guard(object: &str, expected: &Option<String>, found: &Option<String>) -> Res
         expected: show(expected),
         found: show(found),
     })
+}
+
+/// An optional value for messages: `"text"` or `none`.
+fn show(value: &Option<String>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |s| format!("{s:?}"))
 }
 
 fn edited(object: &str, result: Result<String, EditError>) -> Result<String, Problem> {

@@ -35,7 +35,7 @@ pub enum PatchError {
         index: usize,
         summary: String,
         file: String,
-        problem: Problem,
+        problem: Box<Problem>,
     },
     /// Two patches of one set change the same object in incompatible ways.
     #[error(

@@ -73,12 +73,8 @@ impl Patch {
 
     /// One line for humans: `lever 6 · bookings.created_at · add synonym "booked"`.
     pub fn summary(&self) -> String {
-        format!(
-            "lever {} · {} · {}",
-            self.lever,
-            self.op.object(),
-            self.op.action()
-        )
+        let op = resolve(&self.op);
+        format!("lever {} · {} · {}", self.lever, op.object(), op.action())
     }
 
     /// The patch with every id it would generate filled in (see [`resolve`]).
@@ -142,7 +138,7 @@ pub fn apply(snapshot: &RepoSnapshot, patch: &Patch) -> Result<RepoSnapshot, Pat
         index: 1,
         summary: patch.summary(),
         file: patch.op.file().to_owned(),
-        problem,
+        problem: Box::new(problem),
     };
     let levers = patch.op.levers();
     if !levers.contains(&patch.lever) {

@@ -49,7 +49,7 @@ fn edit(space: &mut SerializedSpace, op: &Op) -> Result<(), Problem> {
         Op::SetColumnDescription {
             column, old, new, ..
         } => edit_column(space, column, |c| {
-            guard(&object, old, &c.description, show_text)?;
+            guard(&object, old, &c.description, |v| show_text(v))?;
             c.description = new.clone();
             Ok(())
         }),
@@ -92,7 +92,7 @@ fn edit(space: &mut SerializedSpace, op: &Op) -> Result<(), Problem> {
             table, old, new, ..
         } => {
             let source = find_source(space, table).ok_or_else(|| not_found(&object))?;
-            guard(&object, old, &source.description, show_text)?;
+            guard(&object, old, &source.description, |v| show_text(v))?;
             source.description = new.clone();
             Ok(())
         }
@@ -227,7 +227,7 @@ fn guard<T: PartialEq>(
     object: &str,
     expected: &T,
     found: &T,
-    show: fn(&T) -> String,
+    show: impl Fn(&T) -> String,
 ) -> Result<(), Problem> {
     if expected == found {
         return Ok(());
@@ -263,7 +263,7 @@ fn invalid(object: &str, message: &str) -> Problem {
     }
 }
 
-pub(super) fn show_text(parts: &Vec<String>) -> String {
+fn show_text(parts: &[String]) -> String {
     if parts.is_empty() {
         "no text".to_owned()
     } else {
@@ -495,7 +495,7 @@ fn set_text_instruction(
     let list = &mut instructions(space).text_instructions;
     match list.first_mut() {
         None => {
-            guard(object, old, &Vec::new(), show_text)?;
+            guard(object, old, &Vec::new(), |v| show_text(v))?;
             let Some(id) = id else {
                 return Err(invalid(object, "a new text instruction needs an id"));
             };
@@ -509,9 +509,11 @@ fn set_text_instruction(
         }
         Some(first) => {
             if let Some(id) = id {
-                guard(object, &id.to_owned(), &first.id, |s| format!("id {s}"))?;
+                guard(object, &id.to_owned(), &first.id, |s: &String| {
+                    format!("id {s}")
+                })?;
             }
-            guard(object, old, &first.content, show_text)?;
+            guard(object, old, &first.content, |v| show_text(v))?;
             if new.is_empty() {
                 if id.is_none() {
                     return Err(invalid(
