@@ -191,7 +191,8 @@ fn lex(text: &str) -> Result<Vec<Token>, SqlError> {
     Ok(out)
 }
 
-/// Reads a word: letters, digits, `_`, and `${…}` templates.
+/// Reads a word: letters, digits, `_`, `$`, and `${…}` templates. Always consumes at least the
+/// first character (the caller checked it is a word character).
 fn lex_word(text: &str, mut i: usize) -> Result<usize, SqlError> {
     let bytes = text.as_bytes();
     while i < bytes.len() {
@@ -203,7 +204,7 @@ fn lex_word(text: &str, mut i: usize) -> Result<usize, SqlError> {
                 };
                 i += close + 1;
             }
-            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => i += 1,
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => i += 1,
             _ => break,
         }
     }

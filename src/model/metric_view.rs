@@ -375,7 +375,7 @@ fn read_field(r: &mut Reader<'_>, node: &Node, kind: &str, keys: &[&str]) -> Opt
     if let Some(list) = node.get("synonyms") {
         r.duplicates(
             field.synonyms.iter().cloned().zip(list.items()),
-            &format!("synonym of {what}"),
+            &format!("synonym in {what}"),
         );
     }
     Some(field)
@@ -431,7 +431,7 @@ fn read_join(r: &mut Reader<'_>, node: &Node) -> Option<Join> {
             .collect(),
         name,
     };
-    if join.on.is_some() == !join.using.is_empty() {
+    if join.on.is_some() != join.using.is_empty() {
         r.error(
             node,
             format!("{what} needs exactly one of `on` and `using`"),
@@ -610,7 +610,7 @@ pub fn remove_synonym(
     })
 }
 
-/// Replaces a dimension's or measure's synonyms.
+/// Replaces a dimension's or measure's synonyms (an empty list removes the key).
 pub fn set_synonyms(
     text: &str,
     kind: FieldKind,
@@ -618,7 +618,20 @@ pub fn set_synonyms(
     synonyms: &[String],
 ) -> Result<String, EditError> {
     edit_yaml(text, |yaml| {
-        yaml_edit::replace_sequence(yaml, &field_path(kind, name).key("synonyms"), synonyms)
+        let path = field_path(kind, name);
+        let root = yaml_edit::parse(yaml)?;
+        let field = yaml_edit::locate(&root, &path)?;
+        match (synonyms.is_empty(), field.get("synonyms").is_some()) {
+            (true, true) => yaml_edit::remove_key(yaml, &path, "synonyms"),
+            (true, false) => Ok(yaml.to_owned()),
+            (false, true) => yaml_edit::replace_sequence(yaml, &path.key("synonyms"), synonyms),
+            (false, false) => {
+                let after = ["display_name", "comment", "expr"]
+                    .into_iter()
+                    .find(|k| field.get(k).is_some());
+                yaml_edit::insert_key(yaml, &path, "synonyms", Value::strs(synonyms), after)
+            }
+        }
     })
 }
 

@@ -362,7 +362,7 @@ fn read_table(r: &mut Reader<'_>, node: &Node) -> Option<TableMeta> {
     let named = column_nodes
         .iter()
         .filter_map(|n| Some((n.get("name")?.as_str()?.to_owned(), name_node(n))));
-    r.duplicates(named, &format!("column of {what}"));
+    r.duplicates(named, &format!("column in {what}"));
     Some(table)
 }
 
@@ -405,7 +405,7 @@ fn read_column(r: &mut Reader<'_>, node: &Node, table: &str) -> Option<ColumnMet
     };
     if let Some(list) = node.get("synonyms") {
         let named = column.synonyms.iter().cloned().zip(list.items());
-        r.duplicates(named, &format!("synonym of {what}"));
+        r.duplicates(named, &format!("synonym in {what}"));
     }
     Some(column)
 }
@@ -513,20 +513,22 @@ fn column_path(table: &str, column: &str) -> YamlPath {
     table_path(table).key("columns").find("name", column)
 }
 
-/// Sets `key` of the mapping at `path` to `value`, inserting it after `after` when absent, or
-/// removes it when `value` is `None`.
+/// Sets `key` of the mapping at `path` to `value`, inserting it after the first present key of
+/// `after` when absent, or removes it when `value` is `None`.
 fn set_optional(
     text: &str,
     path: &YamlPath,
     key: &str,
     value: Option<&str>,
-    after: &str,
+    after: &[&str],
 ) -> Result<String, EditError> {
     let root = yaml_edit::parse(text)?;
-    let present = yaml_edit::locate(&root, path)?.get(key).is_some();
+    let node = yaml_edit::locate(&root, path)?;
+    let present = node.get(key).is_some();
+    let after = after.iter().copied().find(|k| node.get(k).is_some());
     match (value, present) {
         (Some(v), true) => yaml_edit::set_scalar(text, &path.clone().key(key), v),
-        (Some(v), false) => yaml_edit::insert_key(text, path, key, Value::str(v), Some(after)),
+        (Some(v), false) => yaml_edit::insert_key(text, path, key, Value::str(v), after),
         (None, true) => yaml_edit::remove_key(text, path, key),
         (None, false) => Ok(text.to_owned()),
     }
@@ -538,7 +540,7 @@ pub fn set_table_comment(
     table: &str,
     comment: Option<&str>,
 ) -> Result<String, EditError> {
-    set_optional(text, &table_path(table), "comment", comment, "name")
+    set_optional(text, &table_path(table), "comment", comment, &["name"])
 }
 
 /// Sets (or, with `None`, removes) a column's comment.
@@ -553,7 +555,7 @@ pub fn set_column_comment(
         &column_path(table, column),
         "comment",
         comment,
-        "type",
+        &["type", "name"],
     )
 }
 

@@ -157,10 +157,7 @@ impl Node {
     /// What the node means, as plain data.
     pub fn to_value(&self) -> Value {
         match &self.kind {
-            Kind::Scalar { value, .. } if self.is_null() => {
-                let _ = value;
-                Value::Null
-            }
+            Kind::Scalar { .. } if self.is_null() => Value::Null,
             Kind::Scalar { value, .. } => Value::Str(value.clone()),
             Kind::Seq { items, .. } => Value::Seq(items.iter().map(Node::to_value).collect()),
             Kind::Map { entries, .. } => Value::Map(
@@ -282,6 +279,7 @@ impl TreeBuilder<'_> {
                         (Style::Block, self.block_indicator(start))
                     }
                 };
+                let end = self.without_next_indent(start, end);
                 let node = Node {
                     kind: Kind::Scalar {
                         value: value.into_owned(),
@@ -314,6 +312,16 @@ impl TreeBuilder<'_> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// A block scalar's span may run into the next line's indentation: end it after its last
+    /// line break instead.
+    fn without_next_indent(&self, start: usize, end: usize) -> usize {
+        let span = self.text.get(start..end).unwrap_or("");
+        match span.rfind('\n') {
+            Some(i) if span[i + 1..].trim_matches(' ').is_empty() => start + i + 1,
+            _ => end,
+        }
     }
 
     /// The offset of the `|`/`>` that introduces the block scalar whose content starts at
@@ -1395,14 +1403,14 @@ impl<'a> Reader<'a> {
             } else {
                 self.string(&entry.value, &format!("`{key}.{name}` of {what}"))
             };
-            if let Some(value) = value {
-                if out.insert(name.clone(), value).is_some() {
-                    self.error(
-                        &entry.key,
-                        format!("`{key}` of {what} repeats `{name}`"),
-                        "keep one entry per name",
-                    );
-                }
+            if let Some(value) = value
+                && out.insert(name.clone(), value).is_some()
+            {
+                self.error(
+                    &entry.key,
+                    format!("`{key}` of {what} repeats `{name}`"),
+                    "keep one entry per name",
+                );
             }
         }
         out
@@ -1414,14 +1422,14 @@ impl<'a> Reader<'a> {
         named: impl IntoIterator<Item = (String, &'n Node)>,
         what: &str,
     ) {
-        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
         for (name, node) in named {
             let key = name.to_lowercase();
-            if seen.insert(key, ()).is_some() {
+            if !seen.insert(key) {
                 self.error(
                     node,
-                    format!("duplicate {what} `{name}`"),
-                    format!("each {what} may appear once (names are case-insensitive)"),
+                    format!("duplicate {what}: `{name}`"),
+                    "each name may appear once (names are case-insensitive)",
                 );
             }
         }
