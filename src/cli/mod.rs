@@ -10,6 +10,7 @@ mod fmt;
 mod log;
 mod schema;
 mod sim;
+mod patch;
 mod validate;
 
 /// Process exit codes, as documented in the README (design §8).
@@ -67,6 +68,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Run the local workspace simulator.
     Sim(sim::Args),
+    /// Apply typed patches to the repository's files.
+    Patch(patch::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -103,5 +106,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Fmt(args) => fmt::run(args).await,
         Command::Schema(args) => schema::run(args).await,
         Command::Sim(args) => sim::run(args).await,
+        Command::Patch(args) => patch::run(args).await,
     }
 }
