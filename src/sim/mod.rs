@@ -2,3 +2,4 @@
 //! dataset in embedded SQLite, with a deterministic, metadata-driven NL-to-SQL engine.
 
 pub mod answer;
+pub mod nl;
