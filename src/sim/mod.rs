@@ -2,4 +2,7 @@
 //! dataset in embedded SQLite, with a deterministic, metadata-driven NL-to-SQL engine.
 
 pub mod answer;
+pub mod catalog;
+pub mod data;
 pub mod nl;
+pub mod rng;

@@ -8,6 +8,7 @@
 //! filling, metric views and join paths ([`slots`], [`joins`]) → SQL, or a clarification on a
 //! tie. It never reads benchmark questions, expected SQL or function bodies.
 
+pub mod adapter;
 pub mod examples;
 pub mod instructions;
 pub mod joins;

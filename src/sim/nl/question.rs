@@ -155,7 +155,7 @@ static YTD: LazyLock<Regex> =
 static YEAR: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:in |during |for )?((?:19|20)\d{2})\b"));
 static TOP_N: LazyLock<Regex> = LazyLock::new(|| re(r"\b(top|bottom) (\d+)\b"));
 static N_SUPERLATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(\d+) (?:[a-z]+ ){0,3}?(?:with the |by )?(most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b")
+    re(r"\b(\d+) (?:[a-z]+ ){0,4}?(?:with the |by )?(most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b")
 });
 static COMPARISON: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\b(more than|greater than|over|above|at least|less than|fewer than|under|below|at most) (\d+(?:\.\d+)?)(?: ([a-z]+))?")
@@ -181,7 +181,8 @@ pub fn stem(word: &str) -> String {
     }
     if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
     {
-        return strip(1);
+        let single = strip(1);
+        return if single.ends_with("ing") { stem(&single) } else { single };
     }
     w
 }
