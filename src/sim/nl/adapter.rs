@@ -85,7 +85,10 @@ impl CatalogInfo {
 /// A metric-view dimension is a time dimension when its expression truncates or casts a date.
 fn time_type(expr: &str) -> &'static str {
     let e = expr.to_ascii_uppercase();
-    if e.contains("DATE_TRUNC") || e.contains("TO_DATE") || e.contains("CAST(") && e.contains("AS DATE") {
+    if e.contains("DATE_TRUNC")
+        || e.contains("TO_DATE")
+        || e.contains("CAST(") && e.contains("AS DATE")
+    {
         "DATE"
     } else {
         ""

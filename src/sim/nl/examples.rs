@@ -62,7 +62,13 @@ fn masked_question(q: &Question, value_tokens: &[usize]) -> Vec<String> {
 fn masked_example(e: &KExample) -> Vec<String> {
     let mut text = format!("{} {}", e.question, e.usage_guidance);
     for p in &e.params {
-        let mask = match p.type_hint.as_deref().unwrap_or("STRING").to_ascii_uppercase().as_str() {
+        let mask = match p
+            .type_hint
+            .as_deref()
+            .unwrap_or("STRING")
+            .to_ascii_uppercase()
+            .as_str()
+        {
             "DATE" | "TIMESTAMP" => " xxdate ",
             "INTEGER" | "INT" | "BIGINT" | "DECIMAL" | "DOUBLE" | "FLOAT" => " xxnum ",
             _ => " xxval ",
@@ -163,8 +169,16 @@ pub fn bind_example(e: &KExample, b: &Bindings) -> Option<String> {
     // Longer names first so `:start` never clobbers `:start_date`.
     params.sort_by_key(|p| std::cmp::Reverse(p.name.len()));
     for p in &params {
-        let default = p.default_value.as_ref().and_then(|d| d.values.first()).cloned();
-        let kind = p.type_hint.as_deref().unwrap_or("STRING").to_ascii_uppercase();
+        let default = p
+            .default_value
+            .as_ref()
+            .and_then(|d| d.values.first())
+            .cloned();
+        let kind = p
+            .type_hint
+            .as_deref()
+            .unwrap_or("STRING")
+            .to_ascii_uppercase();
         let literal = match kind.as_str() {
             "DATE" | "TIMESTAMP" => date_for(&p.name, b)
                 .map(|d| format!("'{d}'"))
@@ -172,7 +186,10 @@ pub fn bind_example(e: &KExample, b: &Bindings) -> Option<String> {
             "INTEGER" | "INT" | "BIGINT" | "DECIMAL" | "DOUBLE" | "FLOAT" => {
                 numbers.next().cloned().or(default)?
             }
-            _ => format!("'{}'", values.next().cloned().or(default)?.replace('\'', "''")),
+            _ => format!(
+                "'{}'",
+                values.next().cloned().or(default)?.replace('\'', "''")
+            ),
         };
         sql = sql.replace(&format!(":{}", p.name), &literal);
     }
@@ -207,7 +224,10 @@ pub fn best_function(k: &Knowledge, lex: &Lexicon, q: &Question) -> Option<(usiz
         .enumerate()
         .filter_map(|(i, f)| {
             let vocab = function_vocabulary(f);
-            let shared: Vec<&&str> = words.iter().filter(|w| vocab.iter().any(|v| v == **w)).collect();
+            let shared: Vec<&&str> = words
+                .iter()
+                .filter(|w| vocab.iter().any(|v| v == **w))
+                .collect();
             let distinctive = shared.iter().any(|w| !lex.is_schema_word(w));
             let coverage = shared.iter().map(|w| lex.idf(w)).sum::<f64>() / total;
             (distinctive && coverage >= TAU_FUNCTION).then_some((i, coverage))
@@ -222,7 +242,12 @@ fn function_vocabulary(f: &KFunction) -> Vec<String> {
         text.push_str(&p.comment);
     }
     let mut v = content_stems(&text);
-    v.retain(|w| !matches!(w.as_str(), "get" | "date" | "start" | "end" | "return" | "param"));
+    v.retain(|w| {
+        !matches!(
+            w.as_str(),
+            "get" | "date" | "start" | "end" | "return" | "param"
+        )
+    });
     v
 }
 
@@ -237,7 +262,9 @@ pub fn call_function(f: &KFunction, b: &Bindings) -> Option<String> {
         } else if kind.contains("INT") {
             numbers.next().cloned()
         } else {
-            b.values.first().map(|v| format!("'{}'", v.replace('\'', "''")))
+            b.values
+                .first()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
         };
         match (arg, &p.default) {
             (Some(a), _) => args.push(a),

@@ -55,7 +55,9 @@ fn re(pattern: &str) -> Regex {
 
 static DEFINE: LazyLock<Regex> = LazyLock::new(|| re(r#"(?i)^"([^"]+)"\s+means\s+(.+?)\.?$"#));
 static ALWAYS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^always\s+filter\s+`?([\w]+)`?\.`?([\w]+)`?\s*(=|!=|<>|>=|<=|>|<|is not|is)\s*(.+?)\.?$")
+    re(
+        r"(?i)^always\s+filter\s+`?([\w]+)`?\.`?([\w]+)`?\s*(=|!=|<>|>=|<=|>|<|is not|is)\s*(.+?)\.?$",
+    )
 });
 static USE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^use\s+`?([\w]+)`?\.`?([\w]+)`?\s+for\s+(.+?)\.?$"));
@@ -161,7 +163,13 @@ mod tests {
         let (rules, ignored) = parse(text);
         assert_eq!(rules.len(), 5);
         assert_eq!(ignored, vec!["Be helpful and accurate.".to_owned()]);
-        assert!(matches!(&rules[0], Rule::Define { aggregate: true, .. }));
+        assert!(matches!(
+            &rules[0],
+            Rule::Define {
+                aggregate: true,
+                ..
+            }
+        ));
         assert_eq!(
             rules[1],
             Rule::AlwaysFilter {

@@ -30,7 +30,10 @@ static EQUALITY: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("built-in pattern: {e}"))
 });
 
-const SQL_WORDS: &[&str] = &["on", "where", "join", "left", "right", "inner", "group", "order", "limit", "using", "cross", "full"];
+const SQL_WORDS: &[&str] = &[
+    "on", "where", "join", "left", "right", "inner", "group", "order", "limit", "using", "cross",
+    "full",
+];
 
 /// Every usable edge between visible tables, cheapest kept per table pair and columns.
 pub fn edges(k: &Knowledge) -> Vec<KJoin> {
@@ -66,7 +69,10 @@ fn mined(k: &Knowledge) -> Vec<KJoin> {
             let parts: Option<Vec<&str>> = (1..=4).map(|i| c.get(i).map(|m| m.as_str())).collect();
             let Some(p) = parts else { continue };
             if let (Some(l), Some(r)) = (resolve(p[0]), resolve(p[2])) {
-                if l != r && k.tables[l].column(p[1]).is_some() && k.tables[r].column(p[3]).is_some() {
+                if l != r
+                    && k.tables[l].column(p[1]).is_some()
+                    && k.tables[r].column(p[3]).is_some()
+                {
                     out.push(KJoin {
                         left: k.tables[l].name.clone(),
                         left_column: p[1].to_owned(),
@@ -94,8 +100,11 @@ fn heuristic(k: &Knowledge) -> Vec<KJoin> {
                 let Some(cb) = tb.column(&ca.name).map(|i| &tb.columns[i]) else {
                     continue;
                 };
-                let keyed = ca.is_key()
-                    && (ta.primary_key.contains(&ca.name) || tb.primary_key.contains(&cb.name));
+                let own_key = |t: &super::knowledge::KTable| {
+                    t.primary_key.contains(&ca.name)
+                        || ca.name == format!("{}_id", singular(t.short()))
+                };
+                let keyed = ca.is_key() && (own_key(ta) || own_key(tb));
                 let text = !ca.is_key() && !ca.is_date() && !ca.is_numeric() && !ca.is_boolean();
                 let cost = if keyed {
                     2.0
@@ -110,7 +119,11 @@ fn heuristic(k: &Knowledge) -> Vec<KJoin> {
                     right: tb.name.clone(),
                     right_column: cb.name.clone(),
                     cost,
-                    source: if keyed { "key naming" } else { "same column name" },
+                    source: if keyed {
+                        "key naming"
+                    } else {
+                        "same column name"
+                    },
                 });
             }
         }
@@ -144,7 +157,12 @@ pub fn plan(k: &Knowledge, fact: usize, needed: &BTreeSet<usize>) -> Option<Vec<
 type PathStep = (usize, String, &'static str);
 
 /// Dijkstra from the joined set to `target`; returns the steps in order.
-fn shortest(k: &Knowledge, edges: &[KJoin], from: &BTreeSet<usize>, target: usize) -> Option<Vec<PathStep>> {
+fn shortest(
+    k: &Knowledge,
+    edges: &[KJoin],
+    from: &BTreeSet<usize>,
+    target: usize,
+) -> Option<Vec<PathStep>> {
     let n = k.tables.len();
     let mut dist = vec![f64::INFINITY; n];
     let mut prev: Vec<Option<(usize, String, &'static str)>> = vec![None; n];
@@ -165,9 +183,27 @@ fn shortest(k: &Knowledge, edges: &[KJoin], from: &BTreeSet<usize>, target: usiz
                 continue;
             };
             let (other, cond) = if l == u {
-                (r, format!("{}.{} = {}.{}", k.tables[l].short(), e.left_column, k.tables[r].short(), e.right_column))
+                (
+                    r,
+                    format!(
+                        "{}.{} = {}.{}",
+                        k.tables[l].short(),
+                        e.left_column,
+                        k.tables[r].short(),
+                        e.right_column
+                    ),
+                )
             } else if r == u {
-                (l, format!("{}.{} = {}.{}", k.tables[l].short(), e.left_column, k.tables[r].short(), e.right_column))
+                (
+                    l,
+                    format!(
+                        "{}.{} = {}.{}",
+                        k.tables[l].short(),
+                        e.left_column,
+                        k.tables[r].short(),
+                        e.right_column
+                    ),
+                )
             } else {
                 continue;
             };
@@ -187,4 +223,13 @@ fn shortest(k: &Knowledge, edges: &[KJoin], from: &BTreeSet<usize>, target: usiz
     }
     path.reverse();
     Some(path)
+}
+
+/// `properties` → `property`, `bookings` → `booking`: the stem key columns are named after.
+fn singular(name: &str) -> String {
+    if let Some(s) = name.strip_suffix("ies") {
+        format!("{s}y")
+    } else {
+        name.strip_suffix('s').unwrap_or(name).to_owned()
+    }
 }

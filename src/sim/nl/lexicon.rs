@@ -154,7 +154,12 @@ impl Lexicon {
     fn field(&mut self, target: Target, f: &super::knowledge::MetricFieldInfo) {
         // A name that loses words to stopwords ("avg_rating" → "rating") is a weaker claim.
         let full = content_stems(&f.name).len() == f.name.split('_').count();
-        self.add(target, &f.name, if full { 1.0 } else { 0.8 }, "metric view field");
+        self.add(
+            target,
+            &f.name,
+            if full { 1.0 } else { 0.8 },
+            "metric view field",
+        );
         for s in &f.synonyms {
             self.add(target, s, 1.0, "metric view synonym");
         }
@@ -218,7 +223,8 @@ impl Lexicon {
     /// Whether the stem is a word of some visible table or column name.
     pub fn is_schema_word(&self, stem: &str) -> bool {
         self.entries.iter().any(|e| {
-            matches!(e.target, Target::Table(_) | Target::Column(..)) && e.phrase.iter().any(|p| p == stem)
+            matches!(e.target, Target::Table(_) | Target::Column(..))
+                && e.phrase.iter().any(|p| p == stem)
         })
     }
 
@@ -233,8 +239,14 @@ impl Lexicon {
                 if (start..end).any(|i| used.contains(&i)) {
                     continue;
                 }
-                let stems: Vec<&str> = q.tokens[start..end].iter().map(|t| t.stem.as_str()).collect();
-                let lowers: Vec<&str> = q.tokens[start..end].iter().map(|t| t.lower.as_str()).collect();
+                let stems: Vec<&str> = q.tokens[start..end]
+                    .iter()
+                    .map(|t| t.stem.as_str())
+                    .collect();
+                let lowers: Vec<&str> = q.tokens[start..end]
+                    .iter()
+                    .map(|t| t.lower.as_str())
+                    .collect();
                 let candidates = self.phrase_candidates(&stems, &lowers);
                 if candidates.is_empty() {
                     continue;
@@ -260,7 +272,13 @@ impl Lexicon {
         mentions
     }
 
-    fn mention(&self, q: &Question, start: usize, end: usize, mut candidates: Vec<Candidate>) -> Mention {
+    fn mention(
+        &self,
+        q: &Question,
+        start: usize,
+        end: usize,
+        mut candidates: Vec<Candidate>,
+    ) -> Mention {
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.target.cmp(&b.target)));
         candidates.dedup_by(|b, a| a.target == b.target);
         Mention {
@@ -279,7 +297,9 @@ impl Lexicon {
     fn phrase_candidates(&self, stems: &[&str], lowers: &[&str]) -> Vec<Candidate> {
         self.entries
             .iter()
-            .filter(|e| e.phrase.len() == stems.len() && e.phrase.iter().zip(stems).all(|(a, b)| a == b))
+            .filter(|e| {
+                e.phrase.len() == stems.len() && e.phrase.iter().zip(stems).all(|(a, b)| a == b)
+            })
             .map(|e| {
                 let exact = e.phrase.iter().zip(lowers).all(|(a, b)| a == b);
                 Candidate {
@@ -369,7 +389,11 @@ pub fn link_values(k: &Knowledge, q: &Question) -> Vec<ValueLink> {
             }
         }
     }
-    links.sort_by(|a, b| b.score.total_cmp(&a.score).then((a.table, a.column).cmp(&(b.table, b.column))));
+    links.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((a.table, a.column).cmp(&(b.table, b.column)))
+    });
     links
 }
 
@@ -379,7 +403,9 @@ fn match_value(values: &[String], text: &str, stems: &str) -> Option<(String, f6
     }
     values
         .iter()
-        .find(|v| v.eq_ignore_ascii_case(text) || content_stems(v).join(" ") == stems && !stems.is_empty())
+        .find(|v| {
+            v.eq_ignore_ascii_case(text) || content_stems(v).join(" ") == stems && !stems.is_empty()
+        })
         .map(|v| (v.clone(), 0.95))
 }
 
@@ -420,8 +446,16 @@ pub fn describe(k: &Knowledge, target: Target) -> String {
     match target {
         Target::Table(t) => k.tables[t].short().to_owned(),
         Target::Column(t, c) => format!("{}.{}", k.tables[t].short(), k.tables[t].columns[c].name),
-        Target::MvMeasure(v, i) => format!("{}.{}", short_name(&k.metric_views[v].name), k.metric_views[v].measures[i].name),
-        Target::MvDimension(v, i) => format!("{}.{}", short_name(&k.metric_views[v].name), k.metric_views[v].dimensions[i].name),
+        Target::MvMeasure(v, i) => format!(
+            "{}.{}",
+            short_name(&k.metric_views[v].name),
+            k.metric_views[v].measures[i].name
+        ),
+        Target::MvDimension(v, i) => format!(
+            "{}.{}",
+            short_name(&k.metric_views[v].name),
+            k.metric_views[v].dimensions[i].name
+        ),
         Target::Snippet(i) => {
             let s = &k.snippets[i];
             let kind = match s.kind {
@@ -429,7 +463,14 @@ pub fn describe(k: &Knowledge, target: Target) -> String {
                 SnippetKind::Expression => "expression",
                 SnippetKind::Measure => "measure",
             };
-            format!("{kind} snippet `{}`", if s.display_name.is_empty() { &s.alias } else { &s.display_name })
+            format!(
+                "{kind} snippet `{}`",
+                if s.display_name.is_empty() {
+                    &s.alias
+                } else {
+                    &s.display_name
+                }
+            )
         }
         Target::Term(i) => match &k.rules[i] {
             Rule::Define { term, .. } => format!("instruction term \"{term}\""),

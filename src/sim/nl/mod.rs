@@ -65,7 +65,8 @@ pub fn answer(k: &Knowledge, question: &str, as_of: NaiveDate, jitter_seed: Opti
         }
     }
     let lex = Lexicon::build(k);
-    let routed = routed_function(k, &q).or_else(|| examples::best_function(k, &lex, &q).map(|(f, _)| f));
+    let routed =
+        routed_function(k, &q).or_else(|| examples::best_function(k, &lex, &q).map(|(f, _)| f));
     if let Some(f) = routed {
         let func = &k.functions[f];
         if let Some(sql) = examples::call_function(func, &bindings) {
@@ -73,7 +74,10 @@ pub fn answer(k: &Knowledge, question: &str, as_of: NaiveDate, jitter_seed: Opti
                 sql,
                 description: format!("Calls the function {}.", knowledge::short_name(&func.name)),
                 trusted: true,
-                trace: vec![format!("function: {} (comment and name vocabulary)", func.name)],
+                trace: vec![format!(
+                    "function: {} (comment and name vocabulary)",
+                    func.name
+                )],
             };
         }
     }
@@ -90,7 +94,11 @@ pub fn answer(k: &Knowledge, question: &str, as_of: NaiveDate, jitter_seed: Opti
             description,
             mut trace,
         } => {
-            trace.extend(k.ignored_instructions.iter().map(|l| format!("instruction ignored: {l}")));
+            trace.extend(
+                k.ignored_instructions
+                    .iter()
+                    .map(|l| format!("instruction ignored: {l}")),
+            );
             Answer::Sql {
                 sql,
                 description,
@@ -123,12 +131,13 @@ fn routed_function(k: &Knowledge, q: &question::Question) -> Option<usize> {
         instructions::Rule::Route { words, asset } => {
             let hit = words.iter().any(|w| {
                 let parts: Vec<&str> = w.split(' ').collect();
-                stems.windows(parts.len()).any(|win| win == parts.as_slice())
+                stems
+                    .windows(parts.len())
+                    .any(|win| win == parts.as_slice())
             });
-            let f = k
-                .functions
-                .iter()
-                .position(|f| knowledge::short_name(&f.name).eq_ignore_ascii_case(knowledge::short_name(asset)));
+            let f = k.functions.iter().position(|f| {
+                knowledge::short_name(&f.name).eq_ignore_ascii_case(knowledge::short_name(asset))
+            });
             if hit { f } else { None }
         }
         _ => None,

@@ -85,16 +85,121 @@ pub struct Question {
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "be",
-    "been", "what", "which", "who", "whom", "how", "many", "much", "do", "does", "did", "we",
-    "our", "us", "i", "me", "my", "you", "your", "have", "has", "had", "there", "their", "it",
-    "its", "with", "by", "per", "each", "from", "at", "as", "that", "this", "these", "those",
-    "show", "me", "list", "give", "tell", "find", "get", "all", "any", "number", "count", "total",
-    "average", "avg", "mean", "sum", "overall", "top", "most", "highest", "lowest", "least",
-    "fewest", "largest", "biggest", "best", "worst", "bottom", "than", "more", "less", "fewer",
-    "over", "under", "above", "below", "greater", "at", "least", "so", "far", "did", "will",
-    "can", "could", "please", "whats", "s", "biggest", "maximum", "minimum", "max", "min", "some",
-    "ever", "currently", "current", "across", "between", "being", "into", "them", "they",
+    "a",
+    "an",
+    "the",
+    "of",
+    "in",
+    "on",
+    "for",
+    "to",
+    "and",
+    "or",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "how",
+    "many",
+    "much",
+    "do",
+    "does",
+    "did",
+    "we",
+    "our",
+    "us",
+    "i",
+    "me",
+    "my",
+    "you",
+    "your",
+    "have",
+    "has",
+    "had",
+    "there",
+    "their",
+    "it",
+    "its",
+    "with",
+    "by",
+    "per",
+    "each",
+    "from",
+    "at",
+    "as",
+    "that",
+    "this",
+    "these",
+    "those",
+    "show",
+    "me",
+    "list",
+    "give",
+    "tell",
+    "find",
+    "get",
+    "all",
+    "any",
+    "number",
+    "count",
+    "total",
+    "average",
+    "avg",
+    "mean",
+    "sum",
+    "overall",
+    "top",
+    "most",
+    "highest",
+    "lowest",
+    "least",
+    "fewest",
+    "largest",
+    "biggest",
+    "best",
+    "worst",
+    "bottom",
+    "than",
+    "more",
+    "less",
+    "fewer",
+    "over",
+    "under",
+    "above",
+    "below",
+    "greater",
+    "at",
+    "least",
+    "so",
+    "far",
+    "did",
+    "will",
+    "can",
+    "could",
+    "please",
+    "whats",
+    "s",
+    "biggest",
+    "maximum",
+    "minimum",
+    "max",
+    "min",
+    "some",
+    "ever",
+    "currently",
+    "current",
+    "across",
+    "between",
+    "being",
+    "into",
+    "them",
+    "they",
 ];
 
 static NUMBER_WORDS: &[(&str, &str)] = &[
@@ -139,14 +244,16 @@ static BETWEEN: LazyLock<Regex> =
     LazyLock::new(|| re(r"\bbetween (\d{4}-\d{2}-\d{2}) and (\d{4}-\d{2}-\d{2})\b"));
 static SINCE: LazyLock<Regex> = LazyLock::new(|| re(r"\bsince (\d{4}-\d{2}-\d{2})\b"));
 static QUARTER: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:in |during )?q([1-4]) (\d{4})\b"));
-static HALF: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:in |during )?(?:the )?(first|second) half of (\d{4})\b")
-});
+static HALF: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:in |during )?(?:the )?(first|second) half of (\d{4})\b"));
 static MONTH_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:in |during )?(january|february|march|april|may|june|july|august|september|october|november|december) (\d{4})\b")
+    re(
+        r"\b(?:in |during )?(january|february|march|april|may|june|july|august|september|october|november|december) (\d{4})\b",
+    )
 });
-static LAST_N: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(?:in |during |over )?(?:the )?(?:last|past) (\d+) (day|week|month|year)s?\b"));
+static LAST_N: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:in |during |over )?(?:the )?(?:last|past) (\d+) (day|week|month|year)s?\b")
+});
 static LAST_PERIOD: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\b(?:in |during )?(last|previous|this|current) (week|month|quarter|year)\b")
 });
@@ -155,10 +262,14 @@ static YTD: LazyLock<Regex> =
 static YEAR: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:in |during |for )?((?:19|20)\d{2})\b"));
 static TOP_N: LazyLock<Regex> = LazyLock::new(|| re(r"\b(top|bottom) (\d+)\b"));
 static N_SUPERLATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(\d+) (?:[a-z]+ ){0,4}?(?:with the |by )?(most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b")
+    re(
+        r"\b(\d+) (?:[a-z]+ ){0,4}?(?:with the |by )?(most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b",
+    )
 });
 static COMPARISON: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(more than|greater than|over|above|at least|less than|fewer than|under|below|at most) (\d+(?:\.\d+)?)(?: ([a-z]+))?")
+    re(
+        r"\b(more than|greater than|over|above|at least|less than|fewer than|under|below|at most) (\d+(?:\.\d+)?)(?: ([a-z]+))?",
+    )
 });
 static GROUP: LazyLock<Regex> = LazyLock::new(|| re(r"\b(by|per|each|every)\b"));
 
@@ -179,10 +290,13 @@ pub fn stem(word: &str) -> String {
     if n > 4 && w.ends_with("ed") && !w.ends_with("eed") {
         return strip(2);
     }
-    if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
-    {
+    if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         let single = strip(1);
-        return if single.ends_with("ing") { stem(&single) } else { single };
+        return if single.ends_with("ing") {
+            stem(&single)
+        } else {
+            single
+        };
     }
     w
 }
@@ -424,7 +538,12 @@ fn take_time(s: &mut Scratch, as_of: NaiveDate) -> Option<TimeRange> {
 }
 
 fn take_limit(s: &mut Scratch) -> (Option<u64>, Option<bool>) {
-    let word_desc = |w: &str| !matches!(w, "lowest" | "least" | "fewest" | "cheapest" | "worst" | "bottom");
+    let word_desc = |w: &str| {
+        !matches!(
+            w,
+            "lowest" | "least" | "fewest" | "cheapest" | "worst" | "bottom"
+        )
+    };
     let top = TOP_N.captures(&s.text).and_then(|c| {
         let (dir, n) = (c.get(1)?, c.get(2)?);
         Some((n.as_str().parse().ok(), word_desc(dir.as_str()), n.range()))
@@ -439,7 +558,9 @@ fn take_limit(s: &mut Scratch) -> (Option<u64>, Option<bool>) {
         s.blank(range.start, range.end);
         return (limit, Some(desc));
     }
-    let superlative = re(r"\b(top|most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b");
+    let superlative = re(
+        r"\b(top|most|highest|largest|biggest|best|greatest|lowest|least|fewest|cheapest|worst)\b",
+    );
     let dir = superlative
         .captures(&s.text)
         .and_then(|c| c.get(1))
@@ -506,19 +627,46 @@ mod tests {
 
     #[test]
     fn relative_periods_resolve_against_as_of() {
-        assert_eq!(range("bookings last month"), ("2025-05-01".into(), "2025-06-01".into()));
-        assert_eq!(range("revenue this year"), ("2025-01-01".into(), "2025-07-01".into()));
-        assert_eq!(range("in the last 30 days"), ("2025-05-31".into(), "2025-07-01".into()));
-        assert_eq!(range("last quarter"), ("2025-01-01".into(), "2025-04-01".into()));
-        assert_eq!(range("YTD revenue"), ("2025-01-01".into(), "2025-07-01".into()));
+        assert_eq!(
+            range("bookings last month"),
+            ("2025-05-01".into(), "2025-06-01".into())
+        );
+        assert_eq!(
+            range("revenue this year"),
+            ("2025-01-01".into(), "2025-07-01".into())
+        );
+        assert_eq!(
+            range("in the last 30 days"),
+            ("2025-05-31".into(), "2025-07-01".into())
+        );
+        assert_eq!(
+            range("last quarter"),
+            ("2025-01-01".into(), "2025-04-01".into())
+        );
+        assert_eq!(
+            range("YTD revenue"),
+            ("2025-01-01".into(), "2025-07-01".into())
+        );
     }
 
     #[test]
     fn absolute_periods_resolve() {
-        assert_eq!(range("revenue in 2024"), ("2024-01-01".into(), "2025-01-01".into()));
-        assert_eq!(range("in Q1 2025"), ("2025-01-01".into(), "2025-04-01".into()));
-        assert_eq!(range("March 2025"), ("2025-03-01".into(), "2025-04-01".into()));
-        assert_eq!(range("first half of 2025"), ("2025-01-01".into(), "2025-07-01".into()));
+        assert_eq!(
+            range("revenue in 2024"),
+            ("2024-01-01".into(), "2025-01-01".into())
+        );
+        assert_eq!(
+            range("in Q1 2025"),
+            ("2025-01-01".into(), "2025-04-01".into())
+        );
+        assert_eq!(
+            range("March 2025"),
+            ("2025-03-01".into(), "2025-04-01".into())
+        );
+        assert_eq!(
+            range("first half of 2025"),
+            ("2025-01-01".into(), "2025-07-01".into())
+        );
         assert_eq!(
             range("between 2025-01-01 and 2025-01-31"),
             ("2025-01-01".into(), "2025-02-01".into())

@@ -42,8 +42,9 @@ pub struct Resolved {
     pub evidence: &'static str,
 }
 
-static QUALIFIED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(\w+)\.(\w+)\b").unwrap_or_else(|e| panic!("built-in pattern: {e}")));
+static QUALIFIED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\w+)\.(\w+)\b").unwrap_or_else(|e| panic!("built-in pattern: {e}"))
+});
 
 /// Picks each mention's reading; `Err` names the tie that needs a clarification.
 pub fn resolve(
@@ -51,23 +52,28 @@ pub fn resolve(
     mentions: &[Mention],
     jitter: &dyn Fn(Target) -> f64,
 ) -> Result<Vec<Resolved>, String> {
-    let mentioned_tables: BTreeSet<usize> = mentions
+    let mentioned_tables: BTreeSet<(usize, usize)> = mentions
         .iter()
-        .flat_map(|m| m.candidates.iter())
-        .filter(|c| c.score >= 0.9)
-        .filter_map(|c| match c.target {
-            Target::Table(t) => Some(t),
+        .enumerate()
+        .flat_map(|(i, m)| m.candidates.iter().map(move |c| (i, c)))
+        .filter(|(_, c)| c.score >= 0.9)
+        .filter_map(|(i, c)| match c.target {
+            Target::Table(t) => Some((i, t)),
             _ => None,
         })
         .collect();
     let mut out = Vec::new();
-    for m in mentions {
+    for (mi, m) in mentions.iter().enumerate() {
         let mut scored: Vec<(Target, f64, &'static str)> = m
             .candidates
             .iter()
             .map(|c| {
                 let context = match c.target {
-                    Target::Column(t, _) if mentioned_tables.contains(&t) => 0.1,
+                    Target::Column(t, _)
+                        if mentioned_tables.iter().any(|&(i, mt)| i != mi && mt == t) =>
+                    {
+                        0.1
+                    }
                     _ => 0.0,
                 };
                 (c.target, c.score + context + jitter(c.target), c.evidence)
@@ -78,7 +84,8 @@ pub fn resolve(
             continue;
         };
         if let Some(&(second, s2, _)) = scored.get(1) {
-            let rival_columns = matches!((target, second), (Target::Column(a, _), Target::Column(b, _)) if a != b);
+            let rival_columns =
+                matches!((target, second), (Target::Column(a, _), Target::Column(b, _)) if a != b);
             if rival_columns && score - s2 < EPSILON && score >= 0.5 {
                 return Err(format!(
                     "Which do you mean by \"{}\": {} or {}?",
@@ -145,13 +152,29 @@ pub fn fill(k: &Knowledge, q: &Question, resolved: &[Resolved], values: &[ValueL
                 if col.is_date() {
                     s.date_column.get_or_insert((t, c));
                 } else if col.is_boolean() && !grouped {
-                    s.filters.push((format!("{}.{} = TRUE", k.tables[t].short(), col.name), BTreeSet::from([t])));
-                    s.trace.push(format!("filter: {}.{} (boolean {})", k.tables[t].short(), col.name, r.evidence));
+                    s.filters.push((
+                        format!("{}.{} = TRUE", k.tables[t].short(), col.name),
+                        BTreeSet::from([t]),
+                    ));
+                    s.trace.push(format!(
+                        "filter: {}.{} (boolean {})",
+                        k.tables[t].short(),
+                        col.name,
+                        r.evidence
+                    ));
                 } else if col.is_numeric() && !col.is_key() {
                     numeric.push((t, c, r.at));
-                } else if grouped || ranking || s.dims.is_empty() && q.raw.to_lowercase().starts_with("which") {
+                } else if grouped
+                    || ranking
+                    || s.dims.is_empty() && q.raw.to_lowercase().starts_with("which")
+                {
                     s.dims.push(Dim::Column(t, c));
-                    s.trace.push(format!("dimension: {}.{} ({})", k.tables[t].short(), col.name, r.evidence));
+                    s.trace.push(format!(
+                        "dimension: {}.{} ({})",
+                        k.tables[t].short(),
+                        col.name,
+                        r.evidence
+                    ));
                 } else {
                     tables_seen.push(t);
                 }
@@ -160,7 +183,10 @@ pub fn fill(k: &Knowledge, q: &Question, resolved: &[Resolved], values: &[ValueL
                 s.mv_measure.get_or_insert((v, i));
             }
             Target::MvDimension(v, i) => {
-                let is_date = matches!(k.metric_views[v].dimensions[i].data_type.as_str(), "DATE" | "TIMESTAMP");
+                let is_date = matches!(
+                    k.metric_views[v].dimensions[i].data_type.as_str(),
+                    "DATE" | "TIMESTAMP"
+                );
                 if is_date {
                     s.mv_date.get_or_insert((v, i));
                 } else {
@@ -173,23 +199,33 @@ pub fn fill(k: &Knowledge, q: &Question, resolved: &[Resolved], values: &[ValueL
                 match sn.kind {
                     SnippetKind::Filter => {
                         s.filters.push((sn.sql.clone(), tables));
-                        s.trace.push(format!("filter: {} (sql snippet)", describe(k, r.target)));
+                        s.trace
+                            .push(format!("filter: {} (sql snippet)", describe(k, r.target)));
                     }
                     SnippetKind::Measure if s.measure.is_none() => {
                         s.measure = Some((sn.sql.clone(), alias_of(&sn.alias)));
                         s.measure_tables = tables;
-                        s.trace.push(format!("measure: {} (sql snippet)", describe(k, r.target)));
+                        s.trace
+                            .push(format!("measure: {} (sql snippet)", describe(k, r.target)));
                     }
                     SnippetKind::Expression => {
                         s.filters.retain(|_| true);
-                        s.trace.push(format!("expression: {} (sql snippet)", describe(k, r.target)));
+                        s.trace.push(format!(
+                            "expression: {} (sql snippet)",
+                            describe(k, r.target)
+                        ));
                         s.measure_tables.extend(tables);
                     }
                     SnippetKind::Measure => {}
                 }
             }
             Target::Term(i) => {
-                if let Rule::Define { term, sql, aggregate } = &k.rules[i] {
+                if let Rule::Define {
+                    term,
+                    sql,
+                    aggregate,
+                } = &k.rules[i]
+                {
                     let tables = tables_in(k, sql);
                     if *aggregate && s.measure.is_none() {
                         s.measure = Some((sql.clone(), alias_of(term)));
@@ -207,11 +243,23 @@ pub fn fill(k: &Knowledge, q: &Question, resolved: &[Resolved], values: &[ValueL
         let table = &k.tables[v.table];
         let col = &table.columns[v.column];
         s.filters.push((
-            format!("{}.{} = '{}'", table.short(), col.name, v.literal.replace('\'', "''")),
+            format!(
+                "{}.{} = '{}'",
+                table.short(),
+                col.name,
+                v.literal.replace('\'', "''")
+            ),
             BTreeSet::from([v.table]),
         ));
-        s.mv_filters.push((Target::Column(v.table, v.column), v.literal.clone()));
-        s.trace.push(format!("filter: {}.{} = '{}' ({})", table.short(), col.name, v.literal, v.evidence));
+        s.mv_filters
+            .push((Target::Column(v.table, v.column), v.literal.clone()));
+        s.trace.push(format!(
+            "filter: {}.{} = '{}' ({})",
+            table.short(),
+            col.name,
+            v.literal,
+            v.evidence
+        ));
     }
     apply_comparisons(k, q, &mut s, &mut numeric);
     choose_measure(k, q, &mut s, &numeric, &tables_seen, ranking);
@@ -219,7 +267,8 @@ pub fn fill(k: &Knowledge, q: &Question, resolved: &[Resolved], values: &[ValueL
         if let Some(filled) = render_metric_view(k, q, &s, mv) {
             return filled;
         }
-        s.trace.push("metric view skipped: not every part maps onto its dimensions".to_owned());
+        s.trace
+            .push("metric view skipped: not every part maps onto its dimensions".to_owned());
     }
     render_tables(k, q, s, &tables_seen)
 }
@@ -233,14 +282,23 @@ fn alias_of(name: &str) -> String {
     if a.is_empty() { "value".to_owned() } else { a }
 }
 
-fn apply_comparisons(k: &Knowledge, q: &Question, s: &mut Slots, numeric: &mut Vec<(usize, usize, usize)>) {
+fn apply_comparisons(
+    k: &Knowledge,
+    q: &Question,
+    s: &mut Slots,
+    numeric: &mut Vec<(usize, usize, usize)>,
+) {
     for cmp in &q.comparisons {
         let by_subject = cmp.subject.as_ref().and_then(|subj| {
             k.tables.iter().enumerate().find_map(|(t, table)| {
                 table
                     .columns
                     .iter()
-                    .position(|c| c.is_numeric() && !c.is_key() && super::question::content_stems(&c.name).contains(subj))
+                    .position(|c| {
+                        c.is_numeric()
+                            && !c.is_key()
+                            && super::question::content_stems(&c.name).contains(subj)
+                    })
                     .map(|c| (t, c))
             })
         });
@@ -248,8 +306,16 @@ fn apply_comparisons(k: &Knowledge, q: &Question, s: &mut Slots, numeric: &mut V
         if let Some((t, c)) = target {
             numeric.retain(|&(a, b, _)| (a, b) != (t, c));
             let col = &k.tables[t].columns[c].name;
-            s.filters.push((format!("{}.{} {} {}", k.tables[t].short(), col, cmp.op, cmp.value), BTreeSet::from([t])));
-            s.trace.push(format!("filter: {}.{col} {} {} (comparison)", k.tables[t].short(), cmp.op, cmp.value));
+            s.filters.push((
+                format!("{}.{} {} {}", k.tables[t].short(), col, cmp.op, cmp.value),
+                BTreeSet::from([t]),
+            ));
+            s.trace.push(format!(
+                "filter: {}.{col} {} {} (comparison)",
+                k.tables[t].short(),
+                cmp.op,
+                cmp.value
+            ));
         }
     }
 }
@@ -276,8 +342,14 @@ fn choose_measure(
                 }
                 agg => {
                     let agg = agg.unwrap_or(AggWord::Sum);
-                    s.measure = Some((format!("{}({expr})", agg.sql()), format!("{}_{}", agg.sql().to_lowercase(), col.name)));
-                    s.trace.push(format!("measure: {}({expr}) (numeric column + aggregation word)", agg.sql()));
+                    s.measure = Some((
+                        format!("{}({expr})", agg.sql()),
+                        format!("{}_{}", agg.sql().to_lowercase(), col.name),
+                    ));
+                    s.trace.push(format!(
+                        "measure: {}({expr}) (numeric column + aggregation word)",
+                        agg.sql()
+                    ));
                 }
             }
             s.measure_tables = BTreeSet::from([t]);
@@ -291,18 +363,27 @@ fn choose_measure(
     };
     let counted = counted.copied().or_else(|| match s.dims.first() {
         Some(Dim::Column(t, _)) => Some(*t),
-        _ => s.date_column.map(|(t, _)| t),
+        _ => s.date_column.map(|(t, _)| t).or_else(|| {
+            s.filters
+                .iter()
+                .find_map(|(_, tables)| tables.iter().next().copied())
+        }),
     });
     if let Some(t) = counted {
         s.counted = Some(t);
         s.measure = Some(("COUNT(*)".to_owned(), "count".to_owned()));
         s.measure_tables = BTreeSet::from([t]);
-        s.trace.push(format!("measure: COUNT(*) of {}", k.tables[t].short()));
+        s.trace
+            .push(format!("measure: COUNT(*) of {}", k.tables[t].short()));
         if ranking && s.dims.is_empty() {
             if let Some(grain) = tables_seen.first().filter(|g| **g != t) {
                 if let Some(c) = display_column(k, *grain) {
                     s.dims.push(Dim::Column(*grain, c));
-                    s.trace.push(format!("dimension: {}.{} (entity name)", k.tables[*grain].short(), k.tables[*grain].columns[c].name));
+                    s.trace.push(format!(
+                        "dimension: {}.{} (entity name)",
+                        k.tables[*grain].short(),
+                        k.tables[*grain].columns[c].name
+                    ));
                 }
             }
         }
@@ -339,7 +420,12 @@ fn singular(name: &str) -> String {
     }
 }
 
-fn render_metric_view(k: &Knowledge, q: &Question, s: &Slots, (v, m): (usize, usize)) -> Option<Filled> {
+fn render_metric_view(
+    k: &Knowledge,
+    q: &Question,
+    s: &Slots,
+    (v, m): (usize, usize),
+) -> Option<Filled> {
     let mv = &k.metric_views[v];
     let measure = &mv.measures[m].name;
     let mut dims = Vec::new();
@@ -355,7 +441,9 @@ fn render_metric_view(k: &Knowledge, q: &Question, s: &Slots, (v, m): (usize, us
     }
     let mut filters = Vec::new();
     for (target, literal) in &s.mv_filters {
-        let Target::Column(t, c) = *target else { return None };
+        let Target::Column(t, c) = *target else {
+            return None;
+        };
         let dim = &mv.dimensions[mv_dimension_for(k, v, t, c)?].name;
         filters.push(format!("{dim} = '{}'", literal.replace('\'', "''")));
     }
@@ -365,10 +453,16 @@ fn render_metric_view(k: &Knowledge, q: &Question, s: &Slots, (v, m): (usize, us
     if let Some(time) = q.time {
         let date_dim = match s.mv_date {
             Some((dv, i)) if dv == v => Some(i),
-            _ => mv.dimensions.iter().position(|d| matches!(d.data_type.as_str(), "DATE" | "TIMESTAMP")),
+            _ => mv
+                .dimensions
+                .iter()
+                .position(|d| matches!(d.data_type.as_str(), "DATE" | "TIMESTAMP")),
         }?;
         let name = &mv.dimensions[date_dim].name;
-        filters.push(format!("{name} >= DATE'{}' AND {name} < DATE'{}'", time.start, time.end));
+        filters.push(format!(
+            "{name} >= DATE'{}' AND {name} < DATE'{}'",
+            time.start, time.end
+        ));
     }
     let mut sql = String::from("SELECT ");
     for d in &dims {
@@ -383,10 +477,16 @@ fn render_metric_view(k: &Knowledge, q: &Question, s: &Slots, (v, m): (usize, us
     }
     order_and_limit(k, q, &mut sql, measure, !dims.is_empty());
     let mut trace = s.trace.clone();
-    trace.push(format!("source: metric view {} (MEASURE({measure}))", short_name(&mv.name)));
+    trace.push(format!(
+        "source: metric view {} (MEASURE({measure}))",
+        short_name(&mv.name)
+    ));
     Some(Filled::Sql {
         sql,
-        description: format!("Computes {measure} from the {} metric view.", short_name(&mv.name)),
+        description: format!(
+            "Computes {measure} from the {} metric view.",
+            short_name(&mv.name)
+        ),
         trace,
     })
 }
@@ -401,7 +501,11 @@ fn default_limit(k: &Knowledge) -> Option<u64> {
 fn order_and_limit(k: &Knowledge, q: &Question, sql: &mut String, by: &str, grouped: bool) {
     let ranking = q.limit.is_some() || q.descending.is_some();
     if ranking && (grouped || q.limit.is_some()) {
-        let dir = if q.descending == Some(false) { "ASC" } else { "DESC" };
+        let dir = if q.descending == Some(false) {
+            "ASC"
+        } else {
+            "DESC"
+        };
         let _ = write!(sql, "\nORDER BY {by} {dir}");
         if let Some(n) = q.limit.or_else(|| default_limit(k)) {
             let _ = write!(sql, "\nLIMIT {n}");
@@ -437,27 +541,43 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
         let (t, c) = s
             .date_column
             .filter(|(t, _)| *t == fact || needed.contains(t))
-            .or_else(|| k.tables[fact].columns.iter().position(|c| c.is_date()).map(|c| (fact, c)))
+            .or_else(|| {
+                k.tables[fact]
+                    .columns
+                    .iter()
+                    .position(|c| c.is_date())
+                    .map(|c| (fact, c))
+            })
             .map_or((fact, usize::MAX), |x| x);
         (t, c, time)
     });
     if let Some((t, c, _)) = time_filter {
         if c != usize::MAX {
             needed.insert(t);
-            s.trace.push(format!("date column: {}.{}", k.tables[t].short(), k.tables[t].columns[c].name));
+            s.trace.push(format!(
+                "date column: {}.{}",
+                k.tables[t].short(),
+                k.tables[t].columns[c].name
+            ));
         }
     }
     needed.remove(&fact);
     let Some(steps) = joins::plan(k, fact, &needed) else {
-        return Filled::Clarify("I could not find how these tables relate. Could you say which data to use?".to_owned());
+        return Filled::Clarify(
+            "I could not find how these tables relate. Could you say which data to use?".to_owned(),
+        );
     };
     let mut used: BTreeSet<usize> = BTreeSet::from([fact]);
     used.extend(steps.iter().map(|st| st.table));
     for rule in &k.rules {
-        if let Rule::AlwaysFilter { table, condition, .. } = rule {
+        if let Rule::AlwaysFilter {
+            table, condition, ..
+        } = rule
+        {
             if let Some(t) = k.table(table).filter(|t| used.contains(t)) {
                 s.filters.push((condition.clone(), BTreeSet::from([t])));
-                s.trace.push(format!("filter: {condition} (instruction: always)"));
+                s.trace
+                    .push(format!("filter: {condition} (instruction: always)"));
             }
         }
     }
@@ -470,14 +590,21 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
     if let Some((t, c, time)) = time_filter {
         if c != usize::MAX {
             let col = format!("{}.{}", k.tables[t].short(), k.tables[t].columns[c].name);
-            wheres.push(format!("{col} >= DATE'{}' AND {col} < DATE'{}'", time.start, time.end));
+            wheres.push(format!(
+                "{col} >= DATE'{}' AND {col} < DATE'{}'",
+                time.start, time.end
+            ));
         }
     }
     let dims: Vec<String> = s
         .dims
         .iter()
         .filter_map(|d| match d {
-            Dim::Column(t, c) => Some(format!("{}.{}", k.tables[*t].short(), k.tables[*t].columns[*c].name)),
+            Dim::Column(t, c) => Some(format!(
+                "{}.{}",
+                k.tables[*t].short(),
+                k.tables[*t].columns[*c].name
+            )),
             Dim::Mv(..) => None,
         })
         .collect::<Vec<_>>();
@@ -492,22 +619,42 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
     if let Some((t, c)) = s.list_column {
         let col = format!("{}.{}", k.tables[t].short(), k.tables[t].columns[c].name);
         if let Some(name) = display_column(k, t) {
-            let _ = write!(sql, "{}.{}, ", k.tables[t].short(), k.tables[t].columns[name].name);
+            let _ = write!(
+                sql,
+                "{}.{}, ",
+                k.tables[t].short(),
+                k.tables[t].columns[name].name
+            );
         }
         let _ = write!(sql, "{col}");
         order_by = col;
     } else {
-        let (expr, alias) = s.measure.clone().unwrap_or(("COUNT(*)".into(), "count".into()));
+        let (expr, alias) = s
+            .measure
+            .clone()
+            .unwrap_or(("COUNT(*)".into(), "count".into()));
         for d in &dims_unique {
             let _ = write!(sql, "{d}, ");
         }
         let _ = write!(sql, "{expr} AS {alias}");
         order_by = alias;
     }
-    let _ = write!(sql, "\nFROM {} AS {}", k.tables[fact].name, k.tables[fact].short());
+    let _ = write!(
+        sql,
+        "\nFROM {} AS {}",
+        k.tables[fact].name,
+        k.tables[fact].short()
+    );
     for st in &steps {
-        let _ = write!(sql, "\nJOIN {} AS {} ON {}", k.tables[st.table].name, k.tables[st.table].short(), st.condition);
-        s.trace.push(format!("join: {} ({})", st.condition, st.source));
+        let _ = write!(
+            sql,
+            "\nJOIN {} AS {} ON {}",
+            k.tables[st.table].name,
+            k.tables[st.table].short(),
+            st.condition
+        );
+        s.trace
+            .push(format!("join: {} ({})", st.condition, st.source));
     }
     if !wheres.is_empty() {
         let _ = write!(sql, "\nWHERE {}", wheres.join("\n  AND "));
