@@ -91,7 +91,7 @@ impl Lexicon {
             max_idf: 1.0,
         };
         for (t, table) in k.tables.iter().enumerate() {
-            lex.add(Target::Table(t), table.short(), 1.0, "table name");
+            lex.add(Target::Table(t), table.short(), 0.95, "table name");
             lex.describe(Target::Table(t), &table.description);
             for (c, col) in table.columns.iter().enumerate() {
                 let target = Target::Column(t, c);

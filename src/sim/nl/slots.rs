@@ -56,7 +56,7 @@ pub fn resolve(
         .iter()
         .enumerate()
         .flat_map(|(i, m)| m.candidates.iter().map(move |c| (i, c)))
-        .filter(|(_, c)| c.score >= 0.9)
+        .filter(|(_, c)| c.score >= 0.85)
         .filter_map(|(i, c)| match c.target {
             Target::Table(t) => Some((i, t)),
             _ => None,
