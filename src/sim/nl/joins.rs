@@ -68,20 +68,19 @@ fn mined(k: &Knowledge) -> Vec<KJoin> {
         for c in EQUALITY.captures_iter(&e.sql) {
             let parts: Option<Vec<&str>> = (1..=4).map(|i| c.get(i).map(|m| m.as_str())).collect();
             let Some(p) = parts else { continue };
-            if let (Some(l), Some(r)) = (resolve(p[0]), resolve(p[2])) {
-                if l != r
-                    && k.tables[l].column(p[1]).is_some()
-                    && k.tables[r].column(p[3]).is_some()
-                {
-                    out.push(KJoin {
-                        left: k.tables[l].name.clone(),
-                        left_column: p[1].to_owned(),
-                        right: k.tables[r].name.clone(),
-                        right_column: p[3].to_owned(),
-                        cost: 1.5,
-                        source: "example SQL",
-                    });
-                }
+            if let (Some(l), Some(r)) = (resolve(p[0]), resolve(p[2]))
+                && l != r
+                && k.tables[l].column(p[1]).is_some()
+                && k.tables[r].column(p[3]).is_some()
+            {
+                out.push(KJoin {
+                    left: k.tables[l].name.clone(),
+                    left_column: p[1].to_owned(),
+                    right: k.tables[r].name.clone(),
+                    right_column: p[3].to_owned(),
+                    cost: 1.5,
+                    source: "example SQL",
+                });
             }
         }
     }

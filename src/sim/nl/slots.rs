@@ -331,30 +331,30 @@ fn choose_measure(
     if s.measure.is_some() || s.mv_measure.is_some() {
         return;
     }
-    if q.agg != Some(AggWord::Count) {
-        if let Some(&(t, c, _)) = numeric.first() {
-            let col = &k.tables[t].columns[c];
-            let expr = format!("{}.{}", k.tables[t].short(), col.name);
-            match q.agg {
-                None if ranking && s.dims.is_empty() => {
-                    s.list_column = Some((t, c));
-                    s.trace.push(format!("list ordered by {expr}"));
-                }
-                agg => {
-                    let agg = agg.unwrap_or(AggWord::Sum);
-                    s.measure = Some((
-                        format!("{}({expr})", agg.sql()),
-                        format!("{}_{}", agg.sql().to_lowercase(), col.name),
-                    ));
-                    s.trace.push(format!(
-                        "measure: {}({expr}) (numeric column + aggregation word)",
-                        agg.sql()
-                    ));
-                }
+    if q.agg != Some(AggWord::Count)
+        && let Some(&(t, c, _)) = numeric.first()
+    {
+        let col = &k.tables[t].columns[c];
+        let expr = format!("{}.{}", k.tables[t].short(), col.name);
+        match q.agg {
+            None if ranking && s.dims.is_empty() => {
+                s.list_column = Some((t, c));
+                s.trace.push(format!("list ordered by {expr}"));
             }
-            s.measure_tables = BTreeSet::from([t]);
-            return;
+            agg => {
+                let agg = agg.unwrap_or(AggWord::Sum);
+                s.measure = Some((
+                    format!("{}({expr})", agg.sql()),
+                    format!("{}_{}", agg.sql().to_lowercase(), col.name),
+                ));
+                s.trace.push(format!(
+                    "measure: {}({expr}) (numeric column + aggregation word)",
+                    agg.sql()
+                ));
+            }
         }
+        s.measure_tables = BTreeSet::from([t]);
+        return;
     }
     let counted = if ranking && tables_seen.len() > 1 {
         tables_seen.last()
@@ -375,17 +375,17 @@ fn choose_measure(
         s.measure_tables = BTreeSet::from([t]);
         s.trace
             .push(format!("measure: COUNT(*) of {}", k.tables[t].short()));
-        if ranking && s.dims.is_empty() {
-            if let Some(grain) = tables_seen.first().filter(|g| **g != t) {
-                if let Some(c) = display_column(k, *grain) {
-                    s.dims.push(Dim::Column(*grain, c));
-                    s.trace.push(format!(
-                        "dimension: {}.{} (entity name)",
-                        k.tables[*grain].short(),
-                        k.tables[*grain].columns[c].name
-                    ));
-                }
-            }
+        if ranking
+            && s.dims.is_empty()
+            && let Some(grain) = tables_seen.first().filter(|g| **g != t)
+            && let Some(c) = display_column(k, *grain)
+        {
+            s.dims.push(Dim::Column(*grain, c));
+            s.trace.push(format!(
+                "dimension: {}.{} (entity name)",
+                k.tables[*grain].short(),
+                k.tables[*grain].columns[c].name
+            ));
         }
     }
 }
@@ -551,15 +551,15 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
             .map_or((fact, usize::MAX), |x| x);
         (t, c, time)
     });
-    if let Some((t, c, _)) = time_filter {
-        if c != usize::MAX {
-            needed.insert(t);
-            s.trace.push(format!(
-                "date column: {}.{}",
-                k.tables[t].short(),
-                k.tables[t].columns[c].name
-            ));
-        }
+    if let Some((t, c, _)) = time_filter
+        && c != usize::MAX
+    {
+        needed.insert(t);
+        s.trace.push(format!(
+            "date column: {}.{}",
+            k.tables[t].short(),
+            k.tables[t].columns[c].name
+        ));
     }
     needed.remove(&fact);
     let Some(steps) = joins::plan(k, fact, &needed) else {
@@ -573,12 +573,11 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
         if let Rule::AlwaysFilter {
             table, condition, ..
         } = rule
+            && let Some(t) = k.table(table).filter(|t| used.contains(t))
         {
-            if let Some(t) = k.table(table).filter(|t| used.contains(t)) {
-                s.filters.push((condition.clone(), BTreeSet::from([t])));
-                s.trace
-                    .push(format!("filter: {condition} (instruction: always)"));
-            }
+            s.filters.push((condition.clone(), BTreeSet::from([t])));
+            s.trace
+                .push(format!("filter: {condition} (instruction: always)"));
         }
     }
     let mut wheres: Vec<String> = Vec::new();
@@ -587,14 +586,14 @@ fn render_tables(k: &Knowledge, q: &Question, mut s: Slots, tables_seen: &[usize
             wheres.push(f.clone());
         }
     }
-    if let Some((t, c, time)) = time_filter {
-        if c != usize::MAX {
-            let col = format!("{}.{}", k.tables[t].short(), k.tables[t].columns[c].name);
-            wheres.push(format!(
-                "{col} >= DATE'{}' AND {col} < DATE'{}'",
-                time.start, time.end
-            ));
-        }
+    if let Some((t, c, time)) = time_filter
+        && c != usize::MAX
+    {
+        let col = format!("{}.{}", k.tables[t].short(), k.tables[t].columns[c].name);
+        wheres.push(format!(
+            "{col} >= DATE'{}' AND {col} < DATE'{}'",
+            time.start, time.end
+        ));
     }
     let dims: Vec<String> = s
         .dims
