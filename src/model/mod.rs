@@ -3,6 +3,7 @@
 //! (with `file:line:col` diagnostics) and serialize canonically. No I/O.
 
 pub mod diag;
+pub mod json;
 pub mod result;
 pub mod snapshot;
 pub mod space;

@@ -5,9 +5,28 @@
 //! the API stores them (multi-line SQL is `["SELECT a\n", "FROM t"]`); [`text`] joins them.
 //!
 //! Field order in these structs is the canonical key order used when writing.
+//!
+//! Submodules: [`file`] reads a space file (bare or API wrapper, v1 upgraded) with the position
+//! of every value; [`canonical`] writes it canonically; [`validate`] reports every problem at its
+//! line and column; [`semantic`] compares a live space with the repository's; [`ids`] checks and
+//! generates ids; [`params`] finds `:name` markers in example SQL; `shape` checks JSON types.
+
+pub mod canonical;
+pub mod file;
+pub mod ids;
+pub mod params;
+pub mod semantic;
+mod shape;
+pub mod validate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use canonical::canonicalize;
+pub use file::{ParsedSpaceFile, Positions, SpaceFile, SpaceForm, Wrapper, parse};
+pub use ids::{is_valid_id, new_id};
+pub use semantic::{semantic_differences, semantically_equal};
+pub use validate::{validate, validate_parsed, validate_space};
 
 /// Unknown keys, kept verbatim.
 pub type Extra = Map<String, Value>;
@@ -51,6 +70,7 @@ pub struct SpaceConfig {
     pub extra: Extra,
 }
 
+/// A question shown to users in the space's UI.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SampleQuestion {
     pub id: String,
@@ -109,12 +129,15 @@ pub struct ColumnConfig {
 }
 
 impl ColumnConfig {
+    /// Whether the column is hidden from Genie.
     pub fn is_excluded(&self) -> bool {
         self.exclude == Some(true)
     }
+    /// Whether format assistance (value sampling) is on.
     pub fn format_assistance(&self) -> bool {
         self.enable_format_assistance == Some(true)
     }
+    /// Whether entity matching (the value index) is on.
     pub fn entity_matching(&self) -> bool {
         self.enable_entity_matching == Some(true)
     }
@@ -138,6 +161,7 @@ pub struct Instructions {
     pub extra: Extra,
 }
 
+/// The space's general text instructions (at most one per space).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextInstruction {
     pub id: String,
@@ -178,6 +202,7 @@ pub struct ExampleParameter {
     pub extra: Extra,
 }
 
+/// The default of an example parameter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DefaultValue {
     #[serde(default)]
@@ -211,6 +236,7 @@ pub struct JoinSpec {
     pub extra: Extra,
 }
 
+/// One table of a join spec.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JoinSide {
     pub identifier: String,
@@ -231,6 +257,7 @@ pub enum Relationship {
 }
 
 impl Relationship {
+    /// Every relationship, in marker-name order of the API docs.
     pub const ALL: [Relationship; 4] = [
         Self::ManyToOne,
         Self::OneToMany,
@@ -238,6 +265,7 @@ impl Relationship {
         Self::ManyToMany,
     ];
 
+    /// The marker's suffix: `MANY_TO_ONE`, ...
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ManyToOne => "MANY_TO_ONE",
@@ -325,6 +353,7 @@ pub struct Benchmarks {
     pub extra: Extra,
 }
 
+/// A benchmark question and its ground-truth answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkQuestion {
     pub id: String,
@@ -336,6 +365,7 @@ pub struct BenchmarkQuestion {
     pub extra: Extra,
 }
 
+/// One answer of a benchmark question.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkAnswer {
     /// `SQL`.
@@ -347,10 +377,12 @@ pub struct BenchmarkAnswer {
 }
 
 impl SerializedSpace {
+    /// Tables and views (not metric views).
     pub fn tables(&self) -> &[DataSource] {
         self.data_sources.as_ref().map_or(&[], |d| &d.tables)
     }
 
+    /// Metric views.
     pub fn metric_views(&self) -> &[DataSource] {
         self.data_sources.as_ref().map_or(&[], |d| &d.metric_views)
     }
@@ -360,35 +392,64 @@ impl SerializedSpace {
         self.tables().iter().chain(self.metric_views())
     }
 
+    /// The text instructions (at most one is valid).
     pub fn text_instructions(&self) -> &[TextInstruction] {
         self.instructions
             .as_ref()
             .map_or(&[], |i| &i.text_instructions)
     }
 
+    /// The example question SQLs.
     pub fn examples(&self) -> &[ExampleQuestionSql] {
         self.instructions
             .as_ref()
             .map_or(&[], |i| &i.example_question_sqls)
     }
 
+    /// The SQL functions registered as trusted assets.
     pub fn sql_functions(&self) -> &[SqlFunctionRef] {
         self.instructions.as_ref().map_or(&[], |i| &i.sql_functions)
     }
 
+    /// The join specs.
     pub fn join_specs(&self) -> &[JoinSpec] {
         self.instructions.as_ref().map_or(&[], |i| &i.join_specs)
     }
 
+    /// The filters, expressions and measures, when present.
     pub fn snippets(&self) -> Option<&SqlSnippets> {
         self.instructions
             .as_ref()
             .and_then(|i| i.sql_snippets.as_ref())
     }
 
+    /// The benchmark questions.
     pub fn benchmark_questions(&self) -> &[BenchmarkQuestion] {
         self.benchmarks.as_ref().map_or(&[], |b| &b.questions)
     }
+}
+
+/// Every column config of every table and metric view, with its JSON pointer.
+pub(crate) fn column_configs_mut(space: &mut SerializedSpace) -> Vec<(String, &mut ColumnConfig)> {
+    let Some(sources) = &mut space.data_sources else {
+        return Vec::new();
+    };
+    let lists = [
+        ("tables", &mut sources.tables),
+        ("metric_views", &mut sources.metric_views),
+    ];
+    let mut out = Vec::new();
+    for (name, list) in lists {
+        for (i, source) in list.iter_mut().enumerate() {
+            for (j, config) in source.column_configs.iter_mut().enumerate() {
+                out.push((
+                    format!("/data_sources/{name}/{i}/column_configs/{j}"),
+                    config,
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
