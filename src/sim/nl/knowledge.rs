@@ -258,8 +258,8 @@ impl Knowledge {
                 Some(KMetricView {
                     name: mv.name.clone(),
                     description,
-                    dimensions: mv.dimensions.clone(),
-                    measures: mv.measures.clone(),
+                    dimensions: configured_fields(&mv.dimensions, &ds.column_configs),
+                    measures: configured_fields(&mv.measures, &ds.column_configs),
                 })
             })
             .collect();
@@ -317,6 +317,37 @@ impl Knowledge {
 fn same_object(catalog_name: &str, identifier: &str) -> bool {
     catalog_name.eq_ignore_ascii_case(identifier)
         || short_name(catalog_name).eq_ignore_ascii_case(short_name(identifier))
+}
+
+/// Metric-view fields as the space configures them: a `column_configs` entry naming a field
+/// adds its synonyms to the view's own and overrides its comment with its description; an
+/// excluded field disappears.
+fn configured_fields(
+    fields: &[MetricFieldInfo],
+    configs: &[space::ColumnConfig],
+) -> Vec<MetricFieldInfo> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let config = configs
+                .iter()
+                .find(|cc| cc.column_name.eq_ignore_ascii_case(&f.name));
+            let Some(cc) = config else {
+                return Some(f.clone());
+            };
+            if cc.is_excluded() {
+                return None;
+            }
+            let mut field = f.clone();
+            field.comment = space_text_or(&cc.description, &f.comment);
+            for synonym in &cc.synonyms {
+                if !field.synonyms.contains(synonym) {
+                    field.synonyms.push(synonym.clone());
+                }
+            }
+            Some(field)
+        })
+        .collect()
 }
 
 fn space_text_or(space_text: &[String], fallback: &str) -> String {
