@@ -785,15 +785,22 @@ fn generate_bookings(
         })
         .collect();
     let total = cumulative.last().copied().unwrap_or(1.0);
-    let property_weights: Vec<f64> = properties.iter().map(|_| rng.range_f64(0.2, 2.0)).collect();
+    let property_cumulative: Vec<f64> = properties
+        .iter()
+        .scan(0.0, |sum, _| {
+            *sum += rng.range_f64(0.2, 2.0);
+            Some(*sum)
+        })
+        .collect();
+    let property_total = property_cumulative.last().copied().unwrap_or(1.0);
     let mut bookings: Vec<Booking> = (0..config.bookings)
         .map(|_| {
             let target = rng.next_f64() * total;
             let offset = cumulative.partition_point(|sum| *sum < target);
             let created_at = random_time(&mut rng, start + Duration::days(offset as i64));
-            let property = &properties[rng
-                .weighted_index(&property_weights)
-                .min(properties.len() - 1)];
+            let pick = rng.next_f64() * property_total;
+            let index = property_cumulative.partition_point(|sum| *sum < pick);
+            let property = &properties[index.min(properties.len() - 1)];
             new_booking(&mut rng, created_at, property, users, as_of)
         })
         .collect();

@@ -4,5 +4,7 @@
 pub mod answer;
 pub mod catalog;
 pub mod data;
+pub mod engine;
 pub mod nl;
 pub mod rng;
+pub mod translate;
