@@ -222,6 +222,7 @@ pub fn best_function(k: &Knowledge, lex: &Lexicon, q: &Question) -> Option<(usiz
     k.functions
         .iter()
         .enumerate()
+        .filter(|(_, f)| grain_mentioned(f, &words))
         .filter_map(|(i, f)| {
             let vocab = function_vocabulary(f);
             let shared: Vec<&&str> = words
@@ -233,6 +234,22 @@ pub fn best_function(k: &Knowledge, lex: &Lexicon, q: &Question) -> Option<(usiz
             (distinctive && coverage >= TAU_FUNCTION).then_some((i, coverage))
         })
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+}
+
+/// A function named `<what>_by_<grain>` answers per-grain questions only: the grain words
+/// after `by` must occur in the question (a plain total is not "revenue by destination").
+fn grain_mentioned(f: &KFunction, question_stems: &[&str]) -> bool {
+    let name = super::knowledge::short_name(&f.name).to_ascii_lowercase();
+    let parts: Vec<&str> = name.split('_').collect();
+    let Some(by) = parts.iter().position(|p| *p == "by") else {
+        return true;
+    };
+    parts
+        .get(by + 1..)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| super::question::stem(p))
+        .all(|g| question_stems.contains(&g.as_str()))
 }
 
 fn function_vocabulary(f: &KFunction) -> Vec<String> {

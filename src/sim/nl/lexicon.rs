@@ -15,7 +15,7 @@ use regex::Regex;
 
 use super::instructions::Rule;
 use super::knowledge::{Knowledge, SnippetKind, short_name};
-use super::question::{Question, content_stems, stem};
+use super::question::{Question, content_stems, content_words, stem};
 
 /// A metadata object a word can refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,7 +63,10 @@ pub struct ValueLink {
 }
 
 struct Entry {
+    /// Stems of the name's content words.
     phrase: Vec<String>,
+    /// The same words as written (lower case), for exact matches.
+    words: Vec<String>,
     target: Target,
     weight: f64,
     evidence: &'static str,
@@ -168,15 +171,30 @@ impl Lexicon {
 
     fn add(&mut self, target: Target, text: &str, weight: f64, evidence: &'static str) {
         let phrase = content_stems(text);
-        if !phrase.is_empty() {
-            self.push(phrase, target, weight, evidence);
+        let words = content_words(text);
+        if !phrase.is_empty() && words.len() == phrase.len() {
+            self.push_words(phrase, words, target, weight, evidence);
         }
     }
 
+    /// An entry known only by its stems (instruction terms are stored stemmed).
     fn push(&mut self, phrase: Vec<String>, target: Target, weight: f64, evidence: &'static str) {
+        let words = phrase.clone();
+        self.push_words(phrase, words, target, weight, evidence);
+    }
+
+    fn push_words(
+        &mut self,
+        phrase: Vec<String>,
+        words: Vec<String>,
+        target: Target,
+        weight: f64,
+        evidence: &'static str,
+    ) {
         if !phrase.is_empty() && phrase.len() <= 4 {
             self.entries.push(Entry {
                 phrase,
+                words,
                 target,
                 weight,
                 evidence,
@@ -301,7 +319,8 @@ impl Lexicon {
                 e.phrase.len() == stems.len() && e.phrase.iter().zip(stems).all(|(a, b)| a == b)
             })
             .map(|e| {
-                let exact = e.phrase.iter().zip(lowers).all(|(a, b)| a == b);
+                let exact = e.words.iter().zip(lowers).all(|(a, b)| a == b)
+                    || e.phrase.iter().zip(lowers).all(|(a, b)| a == b);
                 Candidate {
                     target: e.target,
                     score: if exact { e.weight } else { e.weight * 0.9 },

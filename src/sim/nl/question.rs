@@ -308,10 +308,14 @@ pub fn is_stopword(lower: &str) -> bool {
 
 /// Lower-case words of `text`, number words converted, stemmed, stopwords dropped.
 pub fn content_stems(text: &str) -> Vec<String> {
+    content_words(text).iter().map(|w| stem(w)).collect()
+}
+
+/// Lower-case words of `text`, number words converted, stopwords dropped (not stemmed).
+pub fn content_words(text: &str) -> Vec<String> {
     WORD.find_iter(&text.replace('_', " "))
         .map(|m| number_word(&m.as_str().to_ascii_lowercase()))
         .filter(|w| !is_stopword(w))
-        .map(|w| stem(&w))
         .collect()
 }
 

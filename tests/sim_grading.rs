@@ -1,0 +1,262 @@
+//! Offline grading of the NL engine on the Wanderbricks fixtures: every benchmark's expected SQL
+//! and the engine's answer run on the simulated workspace, results are compared as bags of rows,
+//! and accuracy is reported overall, per category and per split. The poor fixture must score
+//! like real Genie on poor metadata (30–55%), the curated one ≥ 90%, and held-out questions
+//! within 15 points of train on both (no per-question tuning).
+
+mod sim_nl_support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use genie_gitops::model::result::ResultSet;
+use genie_gitops::model::space::validate;
+use genie_gitops::sim::answer::Answer;
+use genie_gitops::sim::nl::answer;
+use serde::Deserialize;
+use sim_nl_support::{CURATED, POOR, Workspace, as_of, resolve, space};
+
+const BENCHMARKS: &str = include_str!("../fixtures/wanderbricks/benchmarks/golden-queries.yaml");
+const CURATED_BENCHMARKS: &str =
+    include_str!("../fixtures/wanderbricks-curated/benchmarks/golden-queries.yaml");
+
+/// One benchmark question (the fields grading needs).
+#[derive(Debug, Deserialize)]
+struct Benchmark {
+    id: String,
+    question: String,
+    expected_sql: String,
+    category: String,
+    split: String,
+}
+
+fn benchmarks() -> Vec<Benchmark> {
+    let file: BTreeMap<String, Vec<Benchmark>> = match serde_saphyr::from_str(BENCHMARKS) {
+        Ok(file) => file,
+        Err(error) => panic!("golden-queries.yaml does not parse: {error}"),
+    };
+    file.into_values().flatten().collect()
+}
+
+/// A cell as compared: numbers rounded to 4 decimals, NULL spelled out.
+fn cell(value: &Option<String>) -> String {
+    match value {
+        None => "NULL".to_owned(),
+        Some(text) => match text.parse::<f64>() {
+            Ok(number) => {
+                let rounded = (number * 10_000.0).round() / 10_000.0;
+                format!("{:.4}", rounded + 0.0)
+            }
+            Err(_) => text.clone(),
+        },
+    }
+}
+
+fn column(result: &ResultSet, index: usize) -> Vec<String> {
+    result
+        .rows
+        .iter()
+        .map(|row| cell(row.get(index).unwrap_or(&None)))
+        .collect()
+}
+
+fn sorted(mut values: Vec<String>) -> Vec<String> {
+    values.sort();
+    values
+}
+
+/// Whether `got` holds every column of `gold` with the same bag of rows. Columns are matched by
+/// their value multisets (names and order ignored); extra answer columns are allowed.
+fn same_result(gold: &ResultSet, got: &ResultSet) -> bool {
+    if gold.rows.is_empty() || gold.row_count() != got.row_count() {
+        return false;
+    }
+    let gold_columns: Vec<Vec<String>> = (0..gold.column_count()).map(|i| column(gold, i)).collect();
+    let got_columns: Vec<Vec<String>> = (0..got.column_count()).map(|i| column(got, i)).collect();
+    let candidates: Vec<Vec<usize>> = gold_columns
+        .iter()
+        .map(|g| {
+            let bag = sorted(g.clone());
+            (0..got_columns.len())
+                .filter(|&j| sorted(got_columns[j].clone()) == bag)
+                .collect()
+        })
+        .collect();
+    let mut chosen = Vec::new();
+    assign(&candidates, &gold_columns, &got_columns, &mut chosen)
+}
+
+/// Backtracking over column assignments until the projected rows match as a bag.
+fn assign(
+    candidates: &[Vec<usize>],
+    gold: &[Vec<String>],
+    got: &[Vec<String>],
+    chosen: &mut Vec<usize>,
+) -> bool {
+    let Some(options) = candidates.get(chosen.len()) else {
+        return rows_match(gold, got, chosen);
+    };
+    for &j in options {
+        if chosen.contains(&j) {
+            continue;
+        }
+        chosen.push(j);
+        if assign(candidates, gold, got, chosen) {
+            return true;
+        }
+        chosen.pop();
+    }
+    false
+}
+
+fn rows_match(gold: &[Vec<String>], got: &[Vec<String>], chosen: &[usize]) -> bool {
+    let rows = gold.first().map_or(0, Vec::len);
+    let project = |columns: Vec<&Vec<String>>| {
+        sorted(
+            (0..rows)
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| c[r].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}")
+                })
+                .collect(),
+        )
+    };
+    project(gold.iter().collect()) == project(chosen.iter().map(|&j| &got[j]).collect())
+}
+
+/// The verdict on one benchmark.
+struct Graded {
+    id: String,
+    category: String,
+    split: String,
+    correct: bool,
+    detail: String,
+}
+
+fn grade(workspace: &mut Workspace, space_text: &str) -> Vec<Graded> {
+    let knowledge = workspace.knowledge(&space(space_text));
+    let mut out = Vec::new();
+    for b in benchmarks() {
+        let expected_sql = resolve(&b.expected_sql);
+        let gold = match workspace.engine.execute(&expected_sql, &[]) {
+            Ok(result) => result,
+            Err(error) => panic!("{}: expected SQL fails: {error}\n{expected_sql}", b.id),
+        };
+        let (correct, detail) = match answer(&knowledge, &b.question, as_of(), None) {
+            Answer::Sql { sql, .. } => match workspace.engine.execute(&sql, &[]) {
+                Ok(got) => (same_result(&gold, &got), sql),
+                Err(error) => (false, format!("{sql}\n-- fails: {error}")),
+            },
+            Answer::Clarification { text } | Answer::Text { text } => (false, text),
+        };
+        out.push(Graded {
+            id: b.id,
+            category: b.category,
+            split: b.split,
+            correct,
+            detail,
+        });
+    }
+    out
+}
+
+/// Percent correct of the graded rows that `keep` selects.
+fn accuracy(graded: &[Graded], keep: impl Fn(&Graded) -> bool) -> (f64, usize, usize) {
+    let selected: Vec<&Graded> = graded.iter().filter(|g| keep(g)).collect();
+    let right = selected.iter().filter(|g| g.correct).count();
+    let pct = 100.0 * right as f64 / selected.len().max(1) as f64;
+    (pct, right, selected.len())
+}
+
+fn table(name: &str, graded: &[Graded]) -> String {
+    let mut out = format!("{name}\n| category | train | held_out | all |\n|---|---|---|---|\n");
+    let mut categories: Vec<&str> = graded.iter().map(|g| g.category.as_str()).collect();
+    categories.sort();
+    categories.dedup();
+    let row = |label: &str, keep: &dyn Fn(&Graded) -> bool| {
+        let cell = |split: Option<&str>| {
+            let (_, right, n) = accuracy(graded, |g| keep(g) && split.is_none_or(|s| g.split == s));
+            format!("{right}/{n}")
+        };
+        format!(
+            "| {label} | {} | {} | {} |\n",
+            cell(Some("train")),
+            cell(Some("held_out")),
+            cell(None)
+        )
+    };
+    for c in categories {
+        out.push_str(&row(c, &|g: &Graded| g.category == c));
+    }
+    out.push_str(&row("**all**", &|_: &Graded| true));
+    for g in graded.iter().filter(|g| !g.correct) {
+        let _ = writeln!(out, "  wrong {}: {}", g.id, g.detail.replace('\n', " "));
+    }
+    out
+}
+
+fn check(name: &str, graded: &[Graded], low: f64, high: f64) {
+    let report = table(name, graded);
+    eprintln!("{report}");
+    let (all, _, _) = accuracy(graded, |_| true);
+    let (train, _, _) = accuracy(graded, |g| g.split == "train");
+    let (held, _, _) = accuracy(graded, |g| g.split == "held_out");
+    assert!(
+        (low..=high).contains(&all),
+        "{name}: accuracy {all:.1}% outside {low}–{high}%\n{report}"
+    );
+    assert!(
+        (train - held).abs() <= 15.0,
+        "{name}: held_out {held:.1}% vs train {train:.1}%\n{report}"
+    );
+}
+
+#[test]
+fn the_poor_fixture_scores_like_genie_on_poor_metadata_and_the_curated_one_above_90() {
+    let mut workspace = Workspace::new();
+    let poor = grade(&mut workspace, POOR);
+    let curated = grade(&mut workspace, CURATED);
+    check("poor fixture", &poor, 30.0, 55.0);
+    check("curated fixture", &curated, 90.0, 100.0);
+}
+
+#[test]
+fn every_expected_query_returns_a_meaningful_result() {
+    let mut workspace = Workspace::new();
+    for b in benchmarks() {
+        let sql = resolve(&b.expected_sql);
+        let result = match workspace.engine.execute(&sql, &[]) {
+            Ok(result) => result,
+            Err(error) => panic!("{}: {error}\n{sql}", b.id),
+        };
+        let meaningful = result.rows.iter().any(|row| {
+            row.iter()
+                .flatten()
+                .any(|v| v.parse::<f64>().map_or(!v.is_empty(), |n| n != 0.0))
+        });
+        assert!(meaningful, "{}: empty or all-zero result {result:?}", b.id);
+    }
+}
+
+#[test]
+fn both_fixtures_share_one_benchmark_file() {
+    assert_eq!(BENCHMARKS, CURATED_BENCHMARKS);
+    let all = benchmarks();
+    let held = all.iter().filter(|b| b.split == "held_out").count();
+    assert!((40..=50).contains(&all.len()), "{} benchmarks", all.len());
+    assert!((8..=14).contains(&held), "{held} held-out questions");
+}
+
+#[test]
+fn both_fixture_spaces_are_valid() {
+    for (file, text) in [("poor", POOR), ("curated", CURATED)] {
+        let errors: Vec<String> = validate(file, text)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:#?}");
+    }
+}
