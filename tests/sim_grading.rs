@@ -71,7 +71,8 @@ fn same_result(gold: &ResultSet, got: &ResultSet) -> bool {
     if gold.rows.is_empty() || gold.row_count() != got.row_count() {
         return false;
     }
-    let gold_columns: Vec<Vec<String>> = (0..gold.column_count()).map(|i| column(gold, i)).collect();
+    let gold_columns: Vec<Vec<String>> =
+        (0..gold.column_count()).map(|i| column(gold, i)).collect();
     let got_columns: Vec<Vec<String>> = (0..got.column_count()).map(|i| column(got, i)).collect();
     let candidates: Vec<Vec<usize>> = gold_columns
         .iter()
@@ -253,10 +254,7 @@ fn both_fixtures_share_one_benchmark_file() {
 #[test]
 fn both_fixture_spaces_are_valid() {
     for (file, text) in [("poor", POOR), ("curated", CURATED)] {
-        let errors: Vec<String> = validate(file, text)
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
+        let errors: Vec<String> = validate(file, text).iter().map(|d| d.to_string()).collect();
         assert!(errors.is_empty(), "{file}: {errors:#?}");
     }
 }

@@ -1,18 +1,19 @@
 //! The NL engine's lever contract (genie-behavior.md §3.2): each metadata lever, added to the
 //! poor Wanderbricks space, flips the class of question it governs; a broad wrong instruction
-//! regresses other questions; answers are deterministic.
+//! regresses other questions; extra tables cost accuracy; answers are deterministic, and seeded
+//! jitter varies only near-ties.
 
-use chrono::NaiveDate;
+mod sim_nl_support;
+
 use genie_gitops::model::space::{
-    ColumnConfig, ExampleParameter, ExampleQuestionSql, Instructions, JoinSide, JoinSpec,
-    Relationship, SerializedSpace, Snippet, SqlSnippets, TextInstruction,
+    ColumnConfig, DataSource, ExampleParameter, ExampleQuestionSql, Instructions, JoinSide,
+    JoinSpec, Relationship, SerializedSpace, Snippet, SqlSnippets, TextInstruction,
 };
 use genie_gitops::sim::answer::Answer;
 use genie_gitops::sim::catalog::Catalog;
-use genie_gitops::sim::data::{self, DataConfig, Dataset};
+use genie_gitops::sim::data::Dataset;
 use genie_gitops::sim::nl::{CatalogInfo, Knowledge, answer};
-
-const POOR: &str = include_str!("../fixtures/wanderbricks/genie/wanderbricks.geniespace.json");
+use sim_nl_support::{POOR, as_of};
 
 struct World {
     catalog: Catalog,
@@ -21,20 +22,13 @@ struct World {
 
 fn world() -> World {
     World {
-        catalog: data::wanderbricks_catalog(),
-        data: data::generate(&DataConfig::new(7)),
+        catalog: sim_nl_support::catalog(),
+        data: sim_nl_support::dataset(),
     }
 }
 
 fn poor_space() -> SerializedSpace {
-    let resolved = POOR
-        .replace("${catalog}", "main")
-        .replace("${schema}", "wanderbricks");
-    serde_json::from_str(&resolved).expect("the poor fixture space parses")
-}
-
-fn as_of() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 6, 30).expect("valid date")
+    sim_nl_support::space(POOR)
 }
 
 fn ask(w: &World, space: &SerializedSpace, question: &str) -> Answer {
@@ -305,4 +299,132 @@ fn the_same_question_gets_the_same_sql() {
     let space = poor_space();
     let q = "Top 5 destinations by number of bookings in 2024";
     assert_eq!(ask(&w, &space, q), ask(&w, &space, q));
+}
+
+fn metric_view_config(space: &mut SerializedSpace, view: &str, config: ColumnConfig) {
+    let views = &mut space
+        .data_sources
+        .as_mut()
+        .expect("data sources")
+        .metric_views;
+    let suffix = format!(".{view}");
+    let v = views
+        .iter_mut()
+        .find(|v| v.identifier.ends_with(&suffix))
+        .expect("metric view in space");
+    v.column_configs.push(config);
+    v.column_configs
+        .sort_by(|a, b| a.column_name.cmp(&b.column_name));
+}
+
+#[test]
+fn metric_view_synonyms_route_a_term_to_its_measure() {
+    let w = world();
+    let mut space = poor_space();
+    let q = "What is the average daily rate by property type?";
+    let before = ask(&w, &space, q);
+    assert!(
+        !matches!(&before, Answer::Sql { sql, .. } if sql.contains("MEASURE(")),
+        "{before:?}"
+    );
+    metric_view_config(
+        &mut space,
+        "booking_metrics",
+        ColumnConfig {
+            column_name: "adr".into(),
+            synonyms: vec!["average daily rate".into()],
+            ..Default::default()
+        },
+    );
+    let after = sql(&ask(&w, &space, q));
+    assert!(
+        after.contains("MEASURE(adr)") && after.contains("FROM main.wanderbricks.booking_metrics"),
+        "{after}"
+    );
+    assert!(after.contains("GROUP BY property_type"), "{after}");
+}
+
+#[test]
+fn a_function_comment_in_the_users_words_routes_to_the_function() {
+    let mut w = world();
+    let space = poor_space();
+    let q = "How full were our properties in Q1 2025?";
+    let before = ask(&w, &space, q);
+    assert!(
+        !matches!(&before, Answer::Sql { sql, .. } if sql.contains("get_property_occupancy")),
+        "{before:?}"
+    );
+    let name = genie_gitops::sim::data::table_name("get_property_occupancy");
+    let mut function = w.catalog.function(&name).expect("function").clone();
+    function.comment = Some(
+        "PURPOSE: share of nights booked. BEST FOR: occupancy, utilization, how full properties were."
+            .into(),
+    );
+    w.catalog.define_function(function).expect("redefine");
+    match ask(&w, &space, q) {
+        Answer::Sql { sql, trusted, .. } => {
+            assert!(trusted, "a function answer is trusted");
+            assert_eq!(
+                sql,
+                "SELECT * FROM main.wanderbricks.get_property_occupancy('2025-01-01', '2025-03-31')"
+            );
+        }
+        other => panic!("expected SQL, got {other:?}"),
+    }
+}
+
+#[test]
+fn extra_tables_add_collisions_that_cost_answers() {
+    let mut w = world();
+    let mut space = poor_space();
+    let q = "How many check-ins were there in Q1 2025?";
+    let before = sql(&ask(&w, &space, q));
+    assert!(
+        before.contains("bookings.check_in >= DATE'2025-01-01'"),
+        "{before}"
+    );
+    // The real Wanderbricks schema also has booking_updates: the same columns as bookings.
+    let bookings = genie_gitops::sim::data::table_name("bookings");
+    let mut updates = w.catalog.table(&bookings).expect("bookings").clone();
+    updates.name = genie_gitops::sim::data::table_name("booking_updates");
+    w.catalog.add_table(updates).expect("add table");
+    let tables = &mut space.data_sources.as_mut().expect("data sources").tables;
+    tables.push(DataSource {
+        identifier: "main.wanderbricks.booking_updates".into(),
+        ..Default::default()
+    });
+    tables.sort_by(|a, b| a.identifier.cmp(&b.identifier));
+    let after = ask(&w, &space, q);
+    assert!(matches!(after, Answer::Clarification { .. }), "{after:?}");
+}
+
+fn ask_jittered(w: &World, space: &SerializedSpace, question: &str, seed: u64) -> Answer {
+    let info = CatalogInfo::from_catalog(&w.catalog);
+    let k = Knowledge::build(space, &info, &(&w.catalog, &w.data));
+    answer(&k, question, as_of(), Some(seed))
+}
+
+#[test]
+fn seeded_jitter_varies_near_ties_only_and_repeats_per_seed() {
+    let w = world();
+    let space = poor_space();
+    let near_tie = "Number of bookings by country";
+    let answers: Vec<Answer> = (0..16)
+        .map(|seed| ask_jittered(&w, &space, near_tie, seed))
+        .collect();
+    let distinct = answers
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !answers[..*i].contains(a))
+        .count();
+    assert!(distinct >= 2, "jitter never flipped the tie: {answers:?}");
+    assert_eq!(
+        ask_jittered(&w, &space, near_tie, 3),
+        ask_jittered(&w, &space, near_tie, 3)
+    );
+    let clear = "How many bookings are there?";
+    let unjittered = ask(&w, &space, clear);
+    for seed in 0..16 {
+        assert_eq!(ask_jittered(&w, &space, clear, seed), unjittered);
+    }
 }

@@ -10,7 +10,8 @@
 use chrono::NaiveDate;
 use genie_gitops::model::space::SerializedSpace;
 use genie_gitops::sim::catalog::{
-    DataType, FunctionParam, MetricField, MetricJoin, MetricView, ReturnColumn, SqlFunction,
+    Catalog, DataType, FunctionParam, MetricField, MetricJoin, MetricView, ReturnColumn,
+    SqlFunction,
 };
 use genie_gitops::sim::data::{self, DataConfig, Dataset, table_name};
 use genie_gitops::sim::engine::SqlEngine;
@@ -20,7 +21,8 @@ use genie_gitops::sim::nl::{CatalogInfo, Knowledge};
 pub const SEED: u64 = 42;
 
 /// The poor fixture's space file.
-pub const POOR: &str = include_str!("../../fixtures/wanderbricks/genie/wanderbricks.geniespace.json");
+pub const POOR: &str =
+    include_str!("../../fixtures/wanderbricks/genie/wanderbricks.geniespace.json");
 /// The curated fixture's space file.
 pub const CURATED: &str =
     include_str!("../../fixtures/wanderbricks-curated/genie/wanderbricks.geniespace.json");
@@ -68,11 +70,10 @@ impl Workspace {
                 panic!("function refused: {error}");
             }
         }
-        let data = data::generate(&DataConfig {
-            as_of: as_of(),
-            ..DataConfig::new(SEED)
-        });
-        Self { engine, data }
+        Self {
+            engine,
+            data: dataset(),
+        }
     }
 
     /// What the NL engine sees of `space` in this workspace.
@@ -81,6 +82,30 @@ impl Workspace {
         let info = CatalogInfo::from_catalog(catalog);
         Knowledge::build(space, &info, &(catalog, &self.data))
     }
+}
+
+/// The base catalog plus the fixture's metric views and functions (no engine, no SQLite).
+pub fn catalog() -> Catalog {
+    let mut catalog = data::wanderbricks_catalog();
+    for view in metric_views() {
+        if let Err(error) = catalog.define_metric_view(view) {
+            panic!("metric view refused: {error}");
+        }
+    }
+    for function in functions() {
+        if let Err(error) = catalog.define_function(function) {
+            panic!("function refused: {error}");
+        }
+    }
+    catalog
+}
+
+/// The generated data for [`SEED`].
+pub fn dataset() -> Dataset {
+    data::generate(&DataConfig {
+        as_of: as_of(),
+        ..DataConfig::new(SEED)
+    })
 }
 
 fn field(name: &str, expr: &str) -> MetricField {
@@ -214,7 +239,10 @@ pub fn functions() -> Vec<SqlFunction> {
                 p.push(param("top_n", DataType::Int, Some("10")));
                 p
             },
-            returns: returns(&[("host_name", DataType::String), ("revenue", DataType::Double)]),
+            returns: returns(&[
+                ("host_name", DataType::String),
+                ("revenue", DataType::Double),
+            ]),
             comment: None,
             body: format!(
                 "SELECT h.name AS host_name, SUM(b.total_amount) AS revenue \

@@ -2,7 +2,8 @@
 //!
 //! Genie sees only what the space registers: tables outside the space are invisible, excluded
 //! columns are invisible, space descriptions override UC comments, metric views and functions
-//! count only when the space registers them. Value dictionaries exist only for columns with
+//! count only when the space registers them, and a metric view's `column_configs` add synonyms
+//! and descriptions to its fields (or hide them). Value dictionaries exist only for columns with
 //! entity matching, and format samples only with format assistance. Everything downstream of
 //! [`Knowledge`] works from this view alone, so a lever acts only by changing it.
 //!
