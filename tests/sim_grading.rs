@@ -8,6 +8,7 @@ mod sim_nl_support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use genie_gitops::model::result::ResultSet;
 use genie_gitops::model::space::validate;
@@ -15,6 +16,15 @@ use genie_gitops::sim::answer::Answer;
 use genie_gitops::sim::nl::answer;
 use serde::Deserialize;
 use sim_nl_support::{CURATED, POOR, Workspace, as_of, resolve, space};
+
+/// One workspace for every test (start-up generates and loads 20,000 bookings).
+static WORKSPACE: LazyLock<Mutex<Workspace>> = LazyLock::new(|| Mutex::new(Workspace::new()));
+
+fn workspace() -> MutexGuard<'static, Workspace> {
+    WORKSPACE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 const BENCHMARKS: &str = include_str!("../fixtures/wanderbricks/benchmarks/golden-queries.yaml");
 const CURATED_BENCHMARKS: &str =
@@ -217,7 +227,7 @@ fn check(name: &str, graded: &[Graded], low: f64, high: f64) {
 
 #[test]
 fn the_poor_fixture_scores_like_genie_on_poor_metadata_and_the_curated_one_above_90() {
-    let mut workspace = Workspace::new();
+    let mut workspace = workspace();
     let poor = grade(&mut workspace, POOR);
     let curated = grade(&mut workspace, CURATED);
     check("poor fixture", &poor, 30.0, 55.0);
@@ -226,7 +236,7 @@ fn the_poor_fixture_scores_like_genie_on_poor_metadata_and_the_curated_one_above
 
 #[test]
 fn every_expected_query_returns_a_meaningful_result() {
-    let mut workspace = Workspace::new();
+    let mut workspace = workspace();
     for b in benchmarks() {
         let sql = resolve(&b.expected_sql);
         let result = match workspace.engine.execute(&sql, &[]) {
