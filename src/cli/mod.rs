@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod log;
+mod schema;
+mod sim;
 
 /// Process exit codes, as documented in the README (design §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,11 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Schema(schema::Args),
+    /// Run the local workspace simulator.
+    Sim(sim::Args),
+}
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -76,5 +82,8 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Cli::command().print_help()?;
         return Ok(Exit::Ok);
     };
-    match command {}
+    match command {
+        Command::Schema(args) => schema::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
+    }
 }

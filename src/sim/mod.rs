@@ -7,4 +7,5 @@ pub mod data;
 pub mod engine;
 pub mod nl;
 pub mod rng;
+pub mod server;
 pub mod translate;

@@ -1,0 +1,345 @@
+//! Column mapping: which actual column carries each gold column, found by values, never names.
+//!
+//! Every column is hashed cell by cell once. A gold column is a *candidate* for an actual
+//! column when their value multisets agree (an order-free fingerprint, or for float columns a
+//! tolerant comparison of the sorted values); injective assignments over the candidates are
+//! then verified row by row by the caller. When no assignment verifies, [`best_effort`] picks
+//! the mapping that explains the most values, so the mismatch can be described (which rows,
+//! which cell) instead of reported as missing columns.
+
+use std::cmp::Ordering;
+
+use super::normalize::{Cell, Column, Data, Family, Tolerance, View, hash_cell};
+use super::rows::Pair;
+
+/// At most this many complete assignments are verified before falling back (only columns with
+/// identical value multisets make several assignments plausible).
+pub(crate) const MAX_ASSIGNMENTS: usize = 64;
+
+/// Per-side cache of cell hashes and sorted values, filled on demand.
+pub(crate) struct Side<'s, 'a> {
+    pub(crate) columns: &'s [Column<'a>],
+    hashes: Vec<[Option<Vec<u64>>; 2]>,
+    fingerprints: Vec<[Option<(u64, u64)>; 2]>,
+}
+
+fn slot(view: View) -> usize {
+    match view {
+        View::Declared => 0,
+        View::Content => 1,
+    }
+}
+
+impl<'s, 'a> Side<'s, 'a> {
+    pub(crate) fn new(columns: &'s [Column<'a>]) -> Self {
+        Side {
+            columns,
+            hashes: vec![[None, None]; columns.len()],
+            fingerprints: vec![[None, None]; columns.len()],
+        }
+    }
+
+    /// Cell hashes of a column under a view.
+    pub(crate) fn hashes(&mut self, col: usize, view: View) -> &[u64] {
+        let columns = self.columns;
+        self.hashes[col][slot(view)].get_or_insert_with(|| {
+            let c = &columns[col];
+            (0..c.nulls.len())
+                .map(|r| hash_cell(c.cell(view, r)))
+                .collect()
+        })
+    }
+
+    /// Cell hashes computed earlier by [`Side::hashes`]; empty when they were not.
+    pub(crate) fn cached(&self, col: usize, view: View) -> &[u64] {
+        self.hashes
+            .get(col)
+            .and_then(|h| h[slot(view)].as_deref())
+            .unwrap_or(&[])
+    }
+
+    /// An order-free fingerprint of a column's value multiset (wrapping sum and xor of hashes).
+    fn fingerprint(&mut self, col: usize, view: View) -> (u64, u64) {
+        if let Some(f) = self.fingerprints[col][slot(view)] {
+            return f;
+        }
+        let h = self.hashes(col, view);
+        let f = h.iter().fold((0u64, 0u64), |(s, x), v| {
+            (s.wrapping_add(*v), x ^ v.rotate_left(17))
+        });
+        self.fingerprints[col][slot(view)] = Some(f);
+        f
+    }
+
+    fn sorted_hashes(&mut self, col: usize, view: View) -> Vec<u64> {
+        let mut v = self.hashes(col, view).to_vec();
+        v.sort_unstable();
+        v
+    }
+
+    /// Non-null numeric values sorted, and the null count.
+    fn sorted_numbers(&self, col: usize, view: View) -> (Vec<f64>, usize) {
+        let c = &self.columns[col];
+        let mut nulls = 0;
+        let mut v = Vec::with_capacity(c.nulls.len());
+        for r in 0..c.nulls.len() {
+            match c.cell(view, r) {
+                Cell::Int(x) => v.push(x as f64),
+                Cell::Float(x) => v.push(x),
+                _ => nulls += 1,
+            }
+        }
+        v.sort_unstable_by(f64::total_cmp);
+        (v, nulls)
+    }
+}
+
+/// How a gold column and an actual column can be read against each other, if at all.
+pub(crate) fn pair_for(gold: &Column, actual: &Column, gi: usize, ai: usize) -> Option<Pair> {
+    let views = [
+        (View::Declared, View::Declared),
+        (View::Content, View::Declared),
+        (View::Declared, View::Content),
+    ];
+    views.into_iter().find_map(|(gv, av)| {
+        if (gv == View::Content && gold.content.is_none())
+            || (av == View::Content && actual.content.is_none())
+        {
+            return None;
+        }
+        let (g, a) = (gold.data(gv), actual.data(av));
+        let (fg, fa) = (g.family(), a.family());
+        let compatible = fg == fa || fg == Family::Null || fa == Family::Null;
+        compatible.then(|| Pair {
+            gold: gi,
+            actual: ai,
+            gold_view: gv,
+            actual_view: av,
+            float: g.is_float() || a.is_float(),
+            type_differs: gv != av || date_vs_timestamp(g, a),
+        })
+    })
+}
+
+fn date_vs_timestamp(g: &Data, a: &Data) -> bool {
+    matches!(
+        (g, a),
+        (Data::Date(_), Data::Timestamp(_)) | (Data::Timestamp(_), Data::Date(_))
+    )
+}
+
+/// How many values of the pair's gold column also occur in its actual column (multiset
+/// intersection size), floats within `tol`.
+pub(crate) fn overlap(gold: &mut Side, actual: &mut Side, pair: &Pair, tol: Tolerance) -> usize {
+    if pair.float {
+        let (g, gn) = gold.sorted_numbers(pair.gold, pair.gold_view);
+        let (a, an) = actual.sorted_numbers(pair.actual, pair.actual_view);
+        return merge_count(&g, &a, |x, y| {
+            if tol_close(*x, *y, tol) {
+                Ordering::Equal
+            } else {
+                x.total_cmp(y)
+            }
+        }) + gn.min(an);
+    }
+    let g = gold.sorted_hashes(pair.gold, pair.gold_view);
+    let a = actual.sorted_hashes(pair.actual, pair.actual_view);
+    merge_count(&g, &a, |x, y| x.cmp(y))
+}
+
+fn tol_close(x: f64, y: f64, tol: Tolerance) -> bool {
+    super::normalize::compare_cells(Cell::Float(x), Cell::Float(y), tol).is_eq()
+}
+
+fn merge_count<T>(g: &[T], a: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < g.len() && j < a.len() {
+        match cmp(&g[i], &a[j]) {
+            Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+        }
+    }
+    n
+}
+
+/// Candidate pairs per gold column: value multisets agree on at least `required` values.
+pub(crate) fn candidates(
+    gold: &mut Side,
+    actual: &mut Side,
+    required: usize,
+    tol: Tolerance,
+) -> Vec<Vec<Pair>> {
+    let rows_equal = gold.columns.first().map(|c| c.nulls.len())
+        == actual.columns.first().map(|c| c.nulls.len());
+    let mut out = Vec::with_capacity(gold.columns.len());
+    for gi in 0..gold.columns.len() {
+        let mut list = Vec::new();
+        for ai in 0..actual.columns.len() {
+            let Some(pair) = pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai) else {
+                continue;
+            };
+            let same_multiset = rows_equal
+                && gold.fingerprint(gi, pair.gold_view) == actual.fingerprint(ai, pair.actual_view);
+            // Without floats or a relaxed row, equal multisets have equal fingerprints.
+            let rows = gold.columns[gi].nulls.len();
+            let needs_overlap = pair.float || required < rows;
+            if same_multiset || (needs_overlap && overlap(gold, actual, &pair, tol) >= required) {
+                list.push(pair);
+            }
+        }
+        out.push(list);
+    }
+    out
+}
+
+/// Enumerates injective assignments over `candidates` (most constrained gold column first),
+/// calling `accept` on each until it returns true or [`MAX_ASSIGNMENTS`] were tried.
+pub(crate) fn search(
+    candidates: &[Vec<Pair>],
+    actual_columns: usize,
+    mut accept: impl FnMut(&[Pair]) -> bool,
+) -> Option<Vec<Pair>> {
+    if candidates.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&g| (candidates[g].len(), g));
+    let mut state = Search {
+        candidates,
+        order: &order,
+        used: vec![false; actual_columns],
+        chosen: Vec::with_capacity(order.len()),
+        tried: 0,
+    };
+    state.descend(&mut accept)
+}
+
+struct Search<'c> {
+    candidates: &'c [Vec<Pair>],
+    order: &'c [usize],
+    used: Vec<bool>,
+    chosen: Vec<Pair>,
+    tried: usize,
+}
+
+impl Search<'_> {
+    fn descend(&mut self, accept: &mut impl FnMut(&[Pair]) -> bool) -> Option<Vec<Pair>> {
+        let depth = self.chosen.len();
+        if depth == self.order.len() {
+            self.tried += 1;
+            let mut pairs = self.chosen.clone();
+            pairs.sort_by_key(|p| p.gold);
+            return accept(&pairs).then_some(pairs);
+        }
+        for pair in &self.candidates[self.order[depth]] {
+            if self.tried >= MAX_ASSIGNMENTS {
+                return None;
+            }
+            if self.used.get(pair.actual).copied().unwrap_or(true) {
+                continue;
+            }
+            self.used[pair.actual] = true;
+            self.chosen.push(*pair);
+            let found = self.descend(accept);
+            self.chosen.pop();
+            self.used[pair.actual] = false;
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+}
+
+/// The mapping that explains the most values, for describing a mismatch. Pairs whose value
+/// multisets agree are taken first; the remaining columns are then paired greedily by overlap.
+/// A pair with no common value is only taken when the names agree, or the positions agree and
+/// both sides have the same number of columns (a scalar that differs is a different cell, not
+/// a missing column).
+pub(crate) fn best_effort(
+    gold: &mut Side,
+    actual: &mut Side,
+    names: &Names,
+    tol: Tolerance,
+) -> Vec<Pair> {
+    let rows = gold.columns.first().map_or(0, |c| c.nulls.len());
+    let same_width = gold.columns.len() == actual.columns.len();
+    let mut chosen = Chosen::new(gold.columns.len(), actual.columns.len());
+    for exact_pass in [true, false] {
+        let mut scored = Vec::new();
+        for gi in (0..gold.columns.len()).filter(|g| !chosen.gold[*g]) {
+            for ai in (0..actual.columns.len()).filter(|a| !chosen.actual[*a]) {
+                let Some(pair) = pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai) else {
+                    continue;
+                };
+                let same = gold.fingerprint(gi, pair.gold_view)
+                    == actual.fingerprint(ai, pair.actual_view);
+                let score = match (exact_pass, same) {
+                    (true, true) => rows,
+                    (true, false) => continue,
+                    (false, _) => overlap(gold, actual, &pair, tol),
+                };
+                let named = names.same(gi, ai);
+                let placed = same_width && gi == ai;
+                if score > 0 || named || placed {
+                    scored.push((score, named, placed, pair));
+                }
+            }
+        }
+        scored.sort_by(|x, y| {
+            y.0.cmp(&x.0)
+                .then(y.1.cmp(&x.1))
+                .then(y.2.cmp(&x.2))
+                .then(x.3.gold.cmp(&y.3.gold))
+                .then(x.3.actual.cmp(&y.3.actual))
+        });
+        for (_, _, _, pair) in scored {
+            chosen.take(pair);
+        }
+    }
+    let mut out = chosen.pairs;
+    out.sort_by_key(|p| p.gold);
+    out
+}
+
+/// Columns already paired while building a best-effort mapping.
+struct Chosen {
+    gold: Vec<bool>,
+    actual: Vec<bool>,
+    pairs: Vec<Pair>,
+}
+
+impl Chosen {
+    fn new(gold: usize, actual: usize) -> Self {
+        Chosen {
+            gold: vec![false; gold],
+            actual: vec![false; actual],
+            pairs: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, pair: Pair) {
+        if !self.gold[pair.gold] && !self.actual[pair.actual] {
+            self.gold[pair.gold] = true;
+            self.actual[pair.actual] = true;
+            self.pairs.push(pair);
+        }
+    }
+}
+
+/// Column names, lower-cased, used only to break ties when describing a mismatch.
+pub(crate) struct Names {
+    pub(crate) gold: Vec<String>,
+    pub(crate) actual: Vec<String>,
+}
+
+impl Names {
+    fn same(&self, g: usize, a: usize) -> bool {
+        matches!((self.gold.get(g), self.actual.get(a)), (Some(x), Some(y)) if x == y)
+    }
+}

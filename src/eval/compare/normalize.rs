@@ -1,0 +1,442 @@
+//! Typed normalization of one result column, done once per column before any comparison.
+//!
+//! Each column becomes a compact vector of one representation chosen from its Databricks type
+//! name (integers, floats, booleans, dates, timestamps in UTC, trimmed text), plus a null mask.
+//! A text column whose every value reads as a number (or as a date/timestamp) also keeps that
+//! reading as an alternative, so `"42"` in a STRING column can meet `42` in a LONG column when
+//! the two sides' types differ. A value that does not parse as its declared type demotes the
+//! whole column to text: the comparator never guesses per cell and never panics on input.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+use crate::model::result::ResultColumn;
+
+/// Micro-seconds in a day: dates compare with timestamps at UTC midnight.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The values of one column in one representation; null positions hold a default.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Data<'a> {
+    /// Every value is null (or the column is typed `NULL`).
+    Null,
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+    /// Days since 1970-01-01.
+    Date(Vec<i32>),
+    /// Micro-seconds since the epoch, UTC.
+    Timestamp(Vec<i64>),
+    /// Trimmed text, borrowed from the result.
+    Text(Vec<&'a str>),
+}
+
+/// The family a representation belongs to: only columns of one family are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    Null,
+    Number,
+    Bool,
+    Time,
+    Text,
+}
+
+impl Data<'_> {
+    pub(crate) fn family(&self) -> Family {
+        match self {
+            Data::Null => Family::Null,
+            Data::Int(_) | Data::Float(_) => Family::Number,
+            Data::Bool(_) => Family::Bool,
+            Data::Date(_) | Data::Timestamp(_) => Family::Time,
+            Data::Text(_) => Family::Text,
+        }
+    }
+
+    pub(crate) fn is_float(&self) -> bool {
+        matches!(self, Data::Float(_))
+    }
+}
+
+/// One normalized cell, cheap to copy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(i32),
+    Timestamp(i64),
+    Text(&'a str),
+}
+
+/// Which reading of a column a comparison uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The reading its declared type gives.
+    Declared,
+    /// The content-based reading of a text column (numbers or times).
+    Content,
+}
+
+/// A normalized column.
+#[derive(Debug, Clone)]
+pub(crate) struct Column<'a> {
+    pub(crate) data: Data<'a>,
+    /// Content-based reading of a text column, when every non-null value parses.
+    pub(crate) content: Option<Data<'a>>,
+    pub(crate) nulls: Vec<bool>,
+}
+
+impl<'a> Column<'a> {
+    /// Normalizes column `index` of `rows`, declared as `column`.
+    pub(crate) fn build(
+        column: &ResultColumn,
+        index: usize,
+        rows: &'a [Vec<Option<String>>],
+    ) -> Self {
+        let raw: Vec<Option<&'a str>> = rows
+            .iter()
+            .map(|row| row.get(index).and_then(|v| v.as_deref()).map(str::trim))
+            .collect();
+        let nulls: Vec<bool> = raw.iter().map(Option::is_none).collect();
+        let declared = declared_kind(&column.type_name);
+        let data = if nulls.iter().all(|n| *n) || declared == Kind::Null {
+            Data::Null
+        } else {
+            parse_as(declared, &raw).unwrap_or_else(|| text(&raw))
+        };
+        let content = match data {
+            Data::Text(_) => parse_as(Kind::Number, &raw).or_else(|| parse_as(Kind::Time, &raw)),
+            _ => None,
+        };
+        Column {
+            data,
+            content,
+            nulls,
+        }
+    }
+
+    /// The representation a view selects (the declared one when there is no content reading).
+    pub(crate) fn data(&self, view: View) -> &Data<'a> {
+        match (view, &self.content) {
+            (View::Content, Some(content)) => content,
+            _ => &self.data,
+        }
+    }
+
+    /// The cell at `row` under `view`.
+    pub(crate) fn cell(&self, view: View, row: usize) -> Cell<'a> {
+        if self.nulls.get(row).copied().unwrap_or(true) {
+            return Cell::Null;
+        }
+        match self.data(view) {
+            Data::Null => Cell::Null,
+            Data::Int(v) => v.get(row).map_or(Cell::Null, |x| Cell::Int(*x)),
+            Data::Float(v) => v.get(row).map_or(Cell::Null, |x| Cell::Float(*x)),
+            Data::Bool(v) => v.get(row).map_or(Cell::Null, |x| Cell::Bool(*x)),
+            Data::Date(v) => v.get(row).map_or(Cell::Null, |x| Cell::Date(*x)),
+            Data::Timestamp(v) => v.get(row).map_or(Cell::Null, |x| Cell::Timestamp(*x)),
+            Data::Text(v) => v.get(row).map_or(Cell::Null, |x| Cell::Text(x)),
+        }
+    }
+}
+
+/// The declared kinds the type names map to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Number,
+    Bool,
+    Date,
+    Timestamp,
+    /// Dates or timestamps, decided by content (for text columns).
+    Time,
+    Text,
+}
+
+fn declared_kind(type_name: &str) -> Kind {
+    let upper = type_name.trim().to_ascii_uppercase();
+    let base = upper.split(['(', '<', ' ']).next().unwrap_or("");
+    match base {
+        "NULL" | "VOID" => Kind::Null,
+        "BYTE" | "TINYINT" | "SHORT" | "SMALLINT" | "INT" | "INTEGER" | "LONG" | "BIGINT"
+        | "FLOAT" | "REAL" | "DOUBLE" | "DECIMAL" | "DEC" | "NUMERIC" => Kind::Number,
+        "BOOLEAN" | "BOOL" => Kind::Bool,
+        "DATE" => Kind::Date,
+        "TIMESTAMP" | "TIMESTAMP_NTZ" | "TIMESTAMP_LTZ" => Kind::Timestamp,
+        _ => Kind::Text,
+    }
+}
+
+fn text<'a>(raw: &[Option<&'a str>]) -> Data<'a> {
+    Data::Text(raw.iter().map(|v| v.unwrap_or("")).collect())
+}
+
+/// Reads every non-null value as `kind`; `None` when one does not parse.
+fn parse_as<'a>(kind: Kind, raw: &[Option<&'a str>]) -> Option<Data<'a>> {
+    match kind {
+        Kind::Null => Some(Data::Null),
+        Kind::Number => parse_numbers(raw),
+        Kind::Bool => collect(raw, parse_bool).map(Data::Bool),
+        Kind::Date => collect(raw, parse_date).map(Data::Date),
+        Kind::Timestamp => collect(raw, parse_timestamp).map(Data::Timestamp),
+        Kind::Time => parse_as(Kind::Date, raw).or_else(|| parse_as(Kind::Timestamp, raw)),
+        Kind::Text => Some(text(raw)),
+    }
+}
+
+fn collect<T: Default>(raw: &[Option<&str>], parse: fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    raw.iter()
+        .map(|v| match v {
+            None => Some(T::default()),
+            Some(s) => parse(s),
+        })
+        .collect()
+}
+
+/// Integers stay exact (`Int`) when every value is integral and fits `i64`; otherwise `Float`.
+fn parse_numbers<'a>(raw: &[Option<&'a str>]) -> Option<Data<'a>> {
+    if let Some(ints) = collect(raw, parse_integer) {
+        return Some(Data::Int(ints));
+    }
+    collect(raw, parse_float).map(Data::Float)
+}
+
+/// An integer, also written as a decimal with a zero fraction (`"10.00"` from a DECIMAL).
+pub(crate) fn parse_integer(s: &str) -> Option<i64> {
+    if let Ok(v) = s.parse::<i64>() {
+        return Some(v);
+    }
+    let (whole, fraction) = s.split_once('.')?;
+    if fraction.bytes().all(|b| b == b'0') && !whole.is_empty() && whole != "-" && whole != "+" {
+        whole.parse::<i64>().ok()
+    } else {
+        None
+    }
+}
+
+/// A float; accepts `NaN` and `Infinity` as the Statement API writes them.
+fn parse_float(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    // `-0.0` and `0.0` are one value.
+    Some(if v == 0.0 { 0.0 } else { v })
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn parse_date(s: &str) -> Option<i32> {
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
+}
+
+/// A timestamp in UTC micro-seconds: RFC 3339 with an offset, or a naive time read as UTC.
+fn parse_timestamp(s: &str) -> Option<i64> {
+    let iso = s.replacen(' ', "T", 1);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&iso) {
+        return Some(t.timestamp_micros());
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&iso, format) {
+            return Some(t.and_utc().timestamp_micros());
+        }
+    }
+    None
+}
+
+/// How close two floats must be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Tolerance {
+    /// Relative tolerance (`|a-b| <= tol * max(|a|,|b|)`).
+    Relative(f64),
+    /// Absolute tolerance, the display tier.
+    Absolute(f64),
+}
+
+impl Tolerance {
+    fn close(self, a: f64, b: f64) -> bool {
+        if a == b || (a.is_nan() && b.is_nan()) {
+            return true;
+        }
+        let diff = (a - b).abs();
+        match self {
+            Tolerance::Relative(tol) => diff <= tol * a.abs().max(b.abs()),
+            Tolerance::Absolute(tol) => diff <= tol,
+        }
+    }
+}
+
+/// Orders a gold cell against an actual cell; `Equal` means "the same value" under `tol`.
+/// Integers compare exactly with integers; a float on either side uses the tolerance.
+pub(crate) fn compare_cells(a: Cell, b: Cell, tol: Tolerance) -> Ordering {
+    use Cell::*;
+    match (a, b) {
+        (Null, Null) => Ordering::Equal,
+        (Null, _) => Ordering::Less,
+        (_, Null) => Ordering::Greater,
+        (Int(x), Int(y)) => x.cmp(&y),
+        (Int(x), Float(y)) => compare_floats(x as f64, y, tol),
+        (Float(x), Int(y)) => compare_floats(x, y as f64, tol),
+        (Float(x), Float(y)) => compare_floats(x, y, tol),
+        (Bool(x), Bool(y)) => x.cmp(&y),
+        (Date(x), Date(y)) => x.cmp(&y),
+        (Date(x), Timestamp(y)) => (i64::from(x) * MICROS_PER_DAY).cmp(&y),
+        (Timestamp(x), Date(y)) => x.cmp(&(i64::from(y) * MICROS_PER_DAY)),
+        (Timestamp(x), Timestamp(y)) => x.cmp(&y),
+        (Text(x), Text(y)) => x.cmp(y),
+        // Different families never meet in a mapped pair; order them by family for totality.
+        (x, y) => rank(x).cmp(&rank(y)),
+    }
+}
+
+fn compare_floats(a: f64, b: f64, tol: Tolerance) -> Ordering {
+    if tol.close(a, b) {
+        Ordering::Equal
+    } else {
+        a.total_cmp(&b)
+    }
+}
+
+fn rank(cell: Cell) -> u8 {
+    match cell {
+        Cell::Null => 0,
+        Cell::Int(_) | Cell::Float(_) => 1,
+        Cell::Bool(_) => 2,
+        Cell::Date(_) | Cell::Timestamp(_) => 3,
+        Cell::Text(_) => 4,
+    }
+}
+
+/// A hash of a cell under which cells that compare equal strictly get equal hashes, and
+/// floats within a relative 1e-7 usually do (a miss only costs the tolerant pass).
+pub(crate) fn hash_cell(cell: Cell) -> u64 {
+    match cell {
+        Cell::Null => 0x9e37_79b9_7f4a_7c15,
+        Cell::Int(x) => mix(1, x as u64),
+        Cell::Float(x) => hash_float(x),
+        Cell::Bool(x) => mix(2, u64::from(x)),
+        Cell::Date(x) => mix(3, (i64::from(x) * MICROS_PER_DAY) as u64),
+        Cell::Timestamp(x) => mix(3, x as u64),
+        Cell::Text(s) => hash_text(s),
+    }
+}
+
+fn hash_float(x: f64) -> u64 {
+    // An integral float is the integer it equals.
+    if x.fract() == 0.0 && x.abs() < 9.0e18 {
+        return mix(1, (x as i64) as u64);
+    }
+    if x.is_nan() {
+        return mix(4, 0);
+    }
+    // Keep the sign, exponent and top 24 mantissa bits: a coarse bucket of nearby values.
+    mix(5, x.to_bits() & !((1u64 << 28) - 1))
+}
+
+fn hash_text(s: &str) -> u64 {
+    let mut h = mix(6, s.len() as u64);
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    let mut tail = [0u8; 8];
+    let rest = chunks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    mix(h, u64::from_le_bytes(tail))
+}
+
+/// Combines a running hash with a value (a splitmix64 finalizer over their mix).
+pub(crate) fn mix(h: u64, v: u64) -> u64 {
+    let mut z = h.rotate_left(5) ^ v.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column<'a>(type_name: &str, rows: &'a [Vec<Option<String>>]) -> Column<'a> {
+        let col = ResultColumn {
+            name: "c".into(),
+            type_name: type_name.into(),
+        };
+        Column::build(&col, 0, rows)
+    }
+
+    fn rows(values: &[Option<&str>]) -> Vec<Vec<Option<String>>> {
+        values.iter().map(|v| vec![v.map(String::from)]).collect()
+    }
+
+    #[test]
+    fn a_decimal_with_a_zero_fraction_is_an_exact_integer() {
+        let r = rows(&[Some("10.00"), Some("-3"), None]);
+        assert_eq!(column("DECIMAL(10,2)", &r).data, Data::Int(vec![10, -3, 0]));
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_demotes_the_column_to_trimmed_text() {
+        let r = rows(&[Some("1"), Some(" n/a ")]);
+        assert_eq!(column("LONG", &r).data, Data::Text(vec!["1", "n/a"]));
+    }
+
+    #[test]
+    fn a_numeric_text_column_keeps_a_numeric_reading() {
+        let r = rows(&[Some("1.5"), Some("2")]);
+        let c = column("STRING", &r);
+        assert_eq!(c.content, Some(Data::Float(vec![1.5, 2.0])));
+    }
+
+    #[test]
+    fn timestamps_with_offsets_are_normalized_to_utc() {
+        let r = rows(&[
+            Some("2024-01-01T10:00:00+02:00"),
+            Some("2024-01-01 08:00:00"),
+        ]);
+        let Data::Timestamp(v) = column("TIMESTAMP", &r).data else {
+            panic!("not a timestamp column");
+        };
+        assert_eq!(v[0], v[1]);
+    }
+
+    #[test]
+    fn a_date_equals_the_timestamp_at_utc_midnight() {
+        let day = Cell::Date(parse_date("2024-03-01").unwrap_or_default());
+        let ts = Cell::Timestamp(parse_timestamp("2024-03-01T00:00:00Z").unwrap_or_default());
+        assert_eq!(
+            compare_cells(day, ts, Tolerance::Relative(0.0)),
+            Ordering::Equal
+        );
+        assert_eq!(hash_cell(day), hash_cell(ts));
+    }
+
+    #[test]
+    fn an_integral_float_hashes_as_its_integer() {
+        assert_eq!(hash_cell(Cell::Float(3.0)), hash_cell(Cell::Int(3)));
+    }
+
+    #[test]
+    fn floats_compare_within_the_relative_tolerance_and_integers_exactly() {
+        let tol = Tolerance::Relative(1e-6);
+        let eq = |a, b| compare_cells(a, b, tol) == Ordering::Equal;
+        assert!(eq(Cell::Float(0.1 + 0.2), Cell::Float(0.3)));
+        assert!(!eq(Cell::Float(1.0), Cell::Float(1.001)));
+        assert!(!eq(
+            Cell::Int(1_000_000_000_000),
+            Cell::Int(1_000_000_000_001)
+        ));
+        assert!(eq(Cell::Float(f64::NAN), Cell::Float(f64::NAN)));
+    }
+}

@@ -1,0 +1,329 @@
+//! Row matching under a fixed column mapping: rows as a bag (multiset) or, for ordered results,
+//! as a list of tie segments.
+//!
+//! The bag match hashes every row over the mapped columns, sorts `(hash, row)` pairs and walks
+//! both sides together, verifying each candidate pair cell by cell. Rows left over (floats that
+//! are close but not bit-equal) get a tolerant pass: both sides are sorted with the exact columns
+//! first and the float columns last, then merged with the tolerant comparison. Every pair is
+//! verified, so hashing can cost time but never a false match.
+
+use std::cmp::Ordering;
+
+use super::normalize::{Column, Tolerance, View, compare_cells, mix};
+
+/// One gold column matched to one actual column, and how their cells are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pair {
+    pub(crate) gold: usize,
+    pub(crate) actual: usize,
+    pub(crate) gold_view: View,
+    pub(crate) actual_view: View,
+    /// A float on either side: the pair compares with a tolerance.
+    pub(crate) float: bool,
+    /// The declared types belong to different families (text vs number, date vs timestamp).
+    pub(crate) type_differs: bool,
+}
+
+/// Both normalized sides and the mapped pairs, the frame every row operation works in.
+pub(crate) struct Frame<'s, 'a> {
+    pub(crate) gold: &'s [Column<'a>],
+    pub(crate) actual: &'s [Column<'a>],
+    pub(crate) pairs: &'s [Pair],
+}
+
+/// Rows left unmatched on each side (row indices, ascending).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Leftovers {
+    pub(crate) gold: Vec<usize>,
+    pub(crate) actual: Vec<usize>,
+}
+
+impl Leftovers {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.gold.is_empty() && self.actual.is_empty()
+    }
+}
+
+impl Frame<'_, '_> {
+    /// Orders gold row `g` against actual row `a` over the mapped columns (exact columns first).
+    fn cmp_rows(&self, g: usize, a: usize, tol: Tolerance) -> Ordering {
+        self.ordered_pairs()
+            .map(|p| {
+                compare_cells(
+                    self.gold[p.gold].cell(p.gold_view, g),
+                    self.actual[p.actual].cell(p.actual_view, a),
+                    tol,
+                )
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+
+    /// The pairs with exact pairs first, so sorted rows group by their exact cells.
+    fn ordered_pairs(&self) -> impl Iterator<Item = &Pair> {
+        let exact = self.pairs.iter().filter(|p| !p.float);
+        exact.chain(self.pairs.iter().filter(|p| p.float))
+    }
+
+    /// Whether gold row `g` equals actual row `a` under `tol`.
+    pub(crate) fn rows_equal(&self, g: usize, a: usize, tol: Tolerance) -> bool {
+        self.cmp_rows(g, a, tol).is_eq()
+    }
+
+    /// How many mapped cells differ between gold row `g` and actual row `a`.
+    pub(crate) fn differing_pairs(&self, g: usize, a: usize, tol: Tolerance) -> Vec<Pair> {
+        self.pairs
+            .iter()
+            .filter(|p| {
+                compare_cells(
+                    self.gold[p.gold].cell(p.gold_view, g),
+                    self.actual[p.actual].cell(p.actual_view, a),
+                    tol,
+                )
+                .is_ne()
+            })
+            .copied()
+            .collect()
+    }
+
+    /// Orders two rows of the same side (strictly), for sorting before a tolerant merge.
+    fn cmp_same_side(&self, gold_side: bool, x: usize, y: usize) -> Ordering {
+        let exact = Tolerance::Relative(0.0);
+        self.ordered_pairs()
+            .map(|p| {
+                let (col, view) = if gold_side {
+                    (&self.gold[p.gold], p.gold_view)
+                } else {
+                    (&self.actual[p.actual], p.actual_view)
+                };
+                compare_cells(col.cell(view, x), col.cell(view, y), exact)
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+
+    /// A hash per row of each side over the mapped columns, in mapping order.
+    pub(crate) fn row_hashes(
+        &self,
+        gold_hashes: &[&[u64]],
+        actual_hashes: &[&[u64]],
+    ) -> [Vec<u64>; 2] {
+        [fold(gold_hashes), fold(actual_hashes)]
+    }
+
+    /// Matches `gold_rows` against `actual_rows` as bags; returns what is left unmatched.
+    pub(crate) fn bag_match(
+        &self,
+        gold_rows: &[usize],
+        actual_rows: &[usize],
+        hashes: &[Vec<u64>; 2],
+        tol: Tolerance,
+    ) -> Leftovers {
+        let mut left = self.hash_match(gold_rows, actual_rows, hashes, tol);
+        if !left.gold.is_empty() && !left.actual.is_empty() && self.pairs.iter().any(|p| p.float) {
+            left = self.tolerant_match(&left, tol);
+        }
+        left
+    }
+
+    fn hash_match(
+        &self,
+        gold_rows: &[usize],
+        actual_rows: &[usize],
+        hashes: &[Vec<u64>; 2],
+        tol: Tolerance,
+    ) -> Leftovers {
+        let keyed = |rows: &[usize], h: &[u64]| {
+            let mut v: Vec<(u64, usize)> = rows
+                .iter()
+                .map(|&r| (h.get(r).copied().unwrap_or(0), r))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let g = keyed(gold_rows, &hashes[0]);
+        let a = keyed(actual_rows, &hashes[1]);
+        let mut left = Leftovers::default();
+        let (mut i, mut j) = (0, 0);
+        while i < g.len() && j < a.len() {
+            match g[i].0.cmp(&a[j].0) {
+                Ordering::Less => {
+                    left.gold.push(g[i].1);
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    left.actual.push(a[j].1);
+                    j += 1;
+                }
+                Ordering::Equal => {
+                    let gi = run_end(&g, i);
+                    let aj = run_end(&a, j);
+                    self.match_run(&g[i..gi], &a[j..aj], tol, &mut left);
+                    (i, j) = (gi, aj);
+                }
+            }
+        }
+        left.gold.extend(g[i..].iter().map(|x| x.1));
+        left.actual.extend(a[j..].iter().map(|x| x.1));
+        left.gold.sort_unstable();
+        left.actual.sort_unstable();
+        left
+    }
+
+    /// Pairs the rows of one equal-hash run greedily; duplicates pair in linear time.
+    fn match_run(
+        &self,
+        g: &[(u64, usize)],
+        a: &[(u64, usize)],
+        tol: Tolerance,
+        left: &mut Leftovers,
+    ) {
+        if let ([(_, gr)], [(_, ar)]) = (g, a) {
+            if !self.rows_equal(*gr, *ar, tol) {
+                left.gold.push(*gr);
+                left.actual.push(*ar);
+            }
+            return;
+        }
+        let mut used = vec![false; a.len()];
+        let mut first_free = 0;
+        for &(_, gr) in g {
+            while first_free < used.len() && used[first_free] {
+                first_free += 1;
+            }
+            let hit = (first_free..a.len()).find(|&k| !used[k] && self.rows_equal(gr, a[k].1, tol));
+            match hit {
+                Some(k) => used[k] = true,
+                None => left.gold.push(gr),
+            }
+        }
+        let unused = a.iter().zip(&used).filter(|(_, u)| !**u);
+        left.actual.extend(unused.map(|(x, _)| x.1));
+    }
+
+    /// Pairs leftovers whose float cells are close: sort both sides, then merge tolerantly.
+    /// A sorted merge can miss a pairing in contrived multi-float near-ties; it never invents one.
+    pub(crate) fn tolerant_match(&self, left: &Leftovers, tol: Tolerance) -> Leftovers {
+        let mut g = left.gold.clone();
+        let mut a = left.actual.clone();
+        g.sort_by(|&x, &y| self.cmp_same_side(true, x, y).then(x.cmp(&y)));
+        a.sort_by(|&x, &y| self.cmp_same_side(false, x, y).then(x.cmp(&y)));
+        let mut out = Leftovers::default();
+        let (mut i, mut j) = (0, 0);
+        while i < g.len() && j < a.len() {
+            match self.cmp_rows(g[i], a[j], tol) {
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                }
+                Ordering::Less => {
+                    out.gold.push(g[i]);
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    out.actual.push(a[j]);
+                    j += 1;
+                }
+            }
+        }
+        out.gold.extend_from_slice(&g[i..]);
+        out.actual.extend_from_slice(&a[j..]);
+        out.gold.sort_unstable();
+        out.actual.sort_unstable();
+        out
+    }
+
+    /// Checks an ordered result: gold row segments tied on `keys` must hold the same bag of
+    /// rows at the same positions in the actual. With `relax_last`, the last segment (cut by a
+    /// LIMIT or the row cap) only needs the actual rows to carry the tied key values.
+    /// Returns the first gold row position where the order breaks.
+    pub(crate) fn order_break(
+        &self,
+        rows: usize,
+        keys: Option<&[usize]>,
+        relax_last: bool,
+        hashes: &[Vec<u64>; 2],
+        tol: Tolerance,
+    ) -> Option<usize> {
+        let segments = self.segments(rows, keys);
+        let last = segments.len().saturating_sub(1);
+        for (n, &(start, end)) in segments.iter().enumerate() {
+            let ok = if relax_last && n == last {
+                self.carries_keys(start, end, keys.unwrap_or(&[]), tol)
+            } else if end - start == 1 {
+                self.rows_equal(start, start, tol)
+            } else {
+                let range: Vec<usize> = (start..end).collect();
+                self.bag_match(&range, &range, hashes, tol).is_empty()
+            };
+            if !ok {
+                return Some(start);
+            }
+        }
+        None
+    }
+
+    /// Splits gold rows `0..rows` into runs tied on `keys` (each row alone without keys).
+    pub(crate) fn segments(&self, rows: usize, keys: Option<&[usize]>) -> Vec<(usize, usize)> {
+        let Some(keys) = keys.filter(|k| !k.is_empty()) else {
+            return (0..rows).map(|r| (r, r + 1)).collect();
+        };
+        let exact = Tolerance::Relative(0.0);
+        let tied = |x: usize, y: usize| {
+            keys.iter().all(|&k| {
+                self.gold.get(k).is_some_and(|c| {
+                    compare_cells(c.cell(View::Declared, x), c.cell(View::Declared, y), exact)
+                        .is_eq()
+                })
+            })
+        };
+        let mut out = Vec::new();
+        let mut start = 0;
+        for r in 1..=rows {
+            if r == rows || !tied(start, r) {
+                out.push((start, r));
+                start = r;
+            }
+        }
+        out
+    }
+
+    /// Whether actual rows `start..end` carry the key values of gold row `start`.
+    fn carries_keys(&self, start: usize, end: usize, keys: &[usize], tol: Tolerance) -> bool {
+        let key_pairs: Vec<&Pair> = self
+            .pairs
+            .iter()
+            .filter(|p| keys.contains(&p.gold))
+            .collect();
+        (start..end).all(|a| {
+            key_pairs.iter().all(|p| {
+                compare_cells(
+                    self.gold[p.gold].cell(p.gold_view, start),
+                    self.actual[p.actual].cell(p.actual_view, a),
+                    tol,
+                )
+                .is_eq()
+            })
+        })
+    }
+}
+
+fn run_end(v: &[(u64, usize)], start: usize) -> usize {
+    let key = v[start].0;
+    v[start..]
+        .iter()
+        .position(|x| x.0 != key)
+        .map_or(v.len(), |n| start + n)
+}
+
+/// Combines per-column cell hashes into one hash per row, column by column.
+fn fold(columns: &[&[u64]]) -> Vec<u64> {
+    let rows = columns.first().map_or(0, |c| c.len());
+    let mut out = vec![0x51_7c_c1_b7_27_22_0a_95u64; rows];
+    for col in columns {
+        for (h, v) in out.iter_mut().zip(col.iter()) {
+            *h = mix(*h, *v);
+        }
+    }
+    out
+}
