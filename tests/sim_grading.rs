@@ -6,7 +6,6 @@
 
 mod sim_nl_support;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
