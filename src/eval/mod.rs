@@ -3,6 +3,7 @@
 pub mod asi;
 pub mod baseline;
 pub mod compare;
+pub mod grade;
 pub mod judge;
 pub mod repeat;
 pub mod results;
