@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod evaluate;
 mod fmt;
 mod log;
 mod schema;
@@ -70,6 +71,8 @@ pub enum Command {
     Sim(sim::Args),
     /// Apply typed patches to the repository's files.
     Patch(patch::Args),
+    /// Evaluate a space against its benchmark questions, strictly, and explain every failure.
+    Evaluate(evaluate::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -107,5 +110,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Patch(args) => patch::run(args).await,
+        Command::Evaluate(args) => evaluate::run(args).await,
     }
 }
