@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod log;
+pub mod spaces;
+pub mod sql;
 
 /// Process exit codes, as documented in the README (design §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Look at the workspace's Genie spaces.
+    Spaces(spaces::Args),
+    /// Run one read-only SQL statement on a warehouse and print the rows.
+    Sql(sql::Args),
+}
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -76,5 +83,8 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Cli::command().print_help()?;
         return Ok(Exit::Ok);
     };
-    match command {}
+    match command {
+        Command::Spaces(args) => spaces::run(args).await,
+        Command::Sql(args) => sql::run(args).await,
+    }
 }
