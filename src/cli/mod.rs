@@ -11,6 +11,8 @@ mod log;
 mod schema;
 mod sim;
 mod patch;
+mod spaces;
+mod sql;
 mod validate;
 
 /// Process exit codes, as documented in the README (design §8).
@@ -70,6 +72,10 @@ pub enum Command {
     Sim(sim::Args),
     /// Apply typed patches to the repository's files.
     Patch(patch::Args),
+    /// Look at the workspace's Genie spaces.
+    Spaces(spaces::Args),
+    /// Run one read-only SQL statement on a warehouse and print the rows.
+    Sql(sql::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -107,5 +113,7 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Patch(args) => patch::run(args).await,
+        Command::Spaces(args) => spaces::run(args).await,
+        Command::Sql(args) => sql::run(args).await,
     }
 }

@@ -1,0 +1,578 @@
+//! The Genie API: spaces (list, get, create, update, trash), asking a question and reading
+//! its answer, and benchmark evaluation runs.
+//!
+//! [`GenieClient::ask`] goes through the shared [`QuestionLimiter`]: it waits for a start
+//! slot, starts a conversation (a 429 refunds the slot and waits), polls the message with
+//! backoff until it is final or the deadline passes, then classifies it into an [`Outcome`]
+//! and fetches the query result (every chunk), re-executing it when it has expired. When the
+//! start POST fails ambiguously, the client looks for the conversation it may have created
+//! (same question, started after we sent it, not claimed by another ask of this process)
+//! before it asks again, so a question is asked and billed once.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::error::DatabricksError;
+use super::http::{ApiClient, Call};
+use super::limiter::QuestionLimiter;
+use super::sql::{SqlClient, epoch_ms};
+use super::types::{
+    Attachment, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun, GenieMessage,
+    GenieSpace, ListConversationsResponse, ListEvalResultsResponse, ListMessagesResponse,
+    ListSpacesResponse, MessageStatus, QueryResultResponse, StartConversationResponse,
+    UpdateSpaceRequest,
+};
+use crate::model::result::ResultSet;
+
+/// How many times a question is re-asked after Genie answered `RATE_LIMIT_EXCEEDED_*`.
+const RATE_LIMIT_REASKS: u32 = 3;
+/// How far back (ms) a conversation may have started and still be ours when reconciling,
+/// allowing for clock skew between us and the workspace.
+const RECONCILE_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// What Genie made of a question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Genie wrote SQL; `result` holds every row it returned.
+    Sql {
+        sql: String,
+        description: Option<String>,
+        result: ResultSet,
+        /// The text answer that came with the query, if any.
+        text: Option<String>,
+    },
+    /// A text-only answer.
+    Text { text: String },
+    /// Genie asked the user to clarify.
+    Clarification { question: String },
+    /// The message ended FAILED or CANCELLED.
+    Failed {
+        status: MessageStatus,
+        /// `error.type` (`SQL_EXECUTION_EXCEPTION`, …) when Genie gave one.
+        error_type: Option<String>,
+        message: String,
+    },
+}
+
+/// One asked question: where it lives and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub conversation_id: String,
+    pub message_id: String,
+    pub outcome: Outcome,
+}
+
+/// Client of `/api/2.0/genie`.
+#[derive(Debug)]
+pub struct GenieClient {
+    api: ApiClient,
+    sql: SqlClient,
+    limiter: QuestionLimiter,
+    /// Conversations this process started or adopted, so reconciliation never adopts one twice.
+    claimed: Mutex<BTreeSet<String>>,
+}
+
+fn space_path(space_id: &str) -> String {
+    format!("/api/2.0/genie/spaces/{space_id}")
+}
+
+fn to_body<T: Serialize>(value: &T) -> Result<serde_json::Value, DatabricksError> {
+    serde_json::to_value(value).map_err(|e| DatabricksError::Decode {
+        url: String::new(),
+        message: e.to_string(),
+    })
+}
+
+impl GenieClient {
+    /// A Genie client sharing the process's question limiter.
+    pub fn new(api: ApiClient, limiter: QuestionLimiter) -> Self {
+        Self {
+            sql: SqlClient::new(api.clone()),
+            api,
+            limiter,
+            claimed: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    // --- spaces -------------------------------------------------------------------------------
+
+    /// One page of spaces.
+    pub async fn list_spaces_page(
+        &self,
+        page_token: Option<&str>,
+    ) -> Result<ListSpacesResponse, DatabricksError> {
+        let mut call = Call::get("/api/2.0/genie/spaces").query("page_size", 100);
+        if let Some(token) = page_token {
+            call = call.query("page_token", token);
+        }
+        self.api.send(call).await
+    }
+
+    /// Every space the caller can see, following page tokens (no `serialized_space`).
+    pub async fn list_spaces(&self) -> Result<Vec<GenieSpace>, DatabricksError> {
+        let mut spaces = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen_tokens = BTreeSet::new();
+        loop {
+            let page = self.list_spaces_page(token.as_deref()).await?;
+            spaces.extend(page.spaces);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if seen_tokens.insert(next.clone()) => token = Some(next),
+                _ => return Ok(spaces),
+            }
+        }
+    }
+
+    /// One space; with `include_serialized_space` its configuration and etag too.
+    pub async fn get_space(
+        &self,
+        space_id: &str,
+        include_serialized_space: bool,
+    ) -> Result<GenieSpace, DatabricksError> {
+        let mut call = Call::get(space_path(space_id));
+        if include_serialized_space {
+            call = call.query("include_serialized_space", "true");
+        }
+        self.api.send(call).await
+    }
+
+    /// Creates a space (never re-sent after an ambiguous failure: the error says so).
+    pub async fn create_space(
+        &self,
+        request: &CreateSpaceRequest,
+    ) -> Result<GenieSpace, DatabricksError> {
+        let call = Call::post_create("/api/2.0/genie/spaces", to_body(request)?);
+        self.api.send(call).await
+    }
+
+    /// Updates a space; pass the etag read with it to refuse a concurrent change.
+    pub async fn update_space(
+        &self,
+        space_id: &str,
+        request: &UpdateSpaceRequest,
+    ) -> Result<GenieSpace, DatabricksError> {
+        self.api
+            .send(Call::patch(space_path(space_id), to_body(request)?))
+            .await
+    }
+
+    /// Moves a space to the trash.
+    pub async fn trash_space(&self, space_id: &str) -> Result<(), DatabricksError> {
+        self.api
+            .send::<Option<serde_json::Value>>(Call::delete(space_path(space_id)))
+            .await
+            .map(|_| ())
+    }
+
+    // --- asking -------------------------------------------------------------------------------
+
+    /// Asks `question` in a fresh conversation and waits up to `deadline` for the answer.
+    pub async fn ask(
+        &self,
+        space_id: &str,
+        question: &str,
+        deadline: Duration,
+    ) -> Result<Answer, DatabricksError> {
+        let started = Instant::now();
+        let mut reasks = 0;
+        loop {
+            let mut permit = self.limiter.acquire().await;
+            let (conversation_id, message_id) = self
+                .start(space_id, question, &mut permit, started, deadline)
+                .await?;
+            let message = self
+                .poll(space_id, &conversation_id, &message_id, started, deadline)
+                .await?;
+            let error_type = message.error.as_ref().and_then(|e| e.error_type.clone());
+            let rate_limited = error_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("RATE_LIMIT_EXCEEDED"));
+            if message.status == MessageStatus::Failed && rate_limited && reasks < RATE_LIMIT_REASKS
+            {
+                reasks += 1;
+                tracing::warn!(
+                    space_id,
+                    error_type,
+                    "Genie is rate limiting: pausing, then asking again"
+                );
+                self.limiter.pause(None);
+                continue;
+            }
+            let outcome = self.outcome(space_id, &message).await?;
+            return Ok(Answer {
+                conversation_id,
+                message_id,
+                outcome,
+            });
+        }
+    }
+
+    /// Starts the conversation, retrying refused starts and reconciling ambiguous ones.
+    async fn start(
+        &self,
+        space_id: &str,
+        question: &str,
+        permit: &mut super::limiter::QuestionPermit,
+        started: Instant,
+        deadline: Duration,
+    ) -> Result<(String, String), DatabricksError> {
+        let path = format!("{}/start-conversation", space_path(space_id));
+        loop {
+            let sent_at_ms = epoch_ms();
+            let call = Call::post_create(path.clone(), json!({ "content": question }))
+                .no_rate_limit_retry();
+            let found = match self.api.send::<StartConversationResponse>(call).await {
+                Ok(response) => response.ids().ok_or_else(|| DatabricksError::Decode {
+                    url: path.clone(),
+                    message: "start-conversation returned no conversation or message id".into(),
+                })?,
+                Err(DatabricksError::Api(e)) if e.status == 429 => {
+                    if started.elapsed() + e.retry_after.unwrap_or_default() > deadline {
+                        return Err(DatabricksError::Api(e));
+                    }
+                    permit.rejected(e.retry_after).await;
+                    continue;
+                }
+                Err(DatabricksError::Ambiguous { url, message }) => {
+                    tracing::warn!(%url, %message, "start-conversation outcome unknown: looking for the conversation before asking again");
+                    match self.reconcile(space_id, question, sent_at_ms).await? {
+                        Some(ids) => ids,
+                        None => {
+                            tracing::warn!(
+                                "the question is not in the space's conversations: asking it again"
+                            );
+                            continue;
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            self.claim(&found.0);
+            return Ok(found);
+        }
+    }
+
+    fn claim(&self, conversation_id: &str) -> bool {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(conversation_id.to_string())
+    }
+
+    fn is_claimed(&self, conversation_id: &str) -> bool {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(conversation_id)
+    }
+
+    /// Finds a conversation this ask started although the response was lost (two looks, as
+    /// the server may still be writing it).
+    async fn reconcile(
+        &self,
+        space_id: &str,
+        question: &str,
+        sent_at_ms: i64,
+    ) -> Result<Option<(String, String)>, DatabricksError> {
+        for round in 1..=2 {
+            if let Some(found) = self.find_started(space_id, question, sent_at_ms).await? {
+                return Ok(Some(found));
+            }
+            if round == 1 {
+                tokio::time::sleep(self.api.policy().backoff(1)).await;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn find_started(
+        &self,
+        space_id: &str,
+        question: &str,
+        sent_at_ms: i64,
+    ) -> Result<Option<(String, String)>, DatabricksError> {
+        let call =
+            Call::get(format!("{}/conversations", space_path(space_id))).query("page_size", 50);
+        let listed: ListConversationsResponse = self.api.send(call).await?;
+        let candidates = listed.conversations.iter().filter(|c| {
+            let recent = c
+                .created_timestamp
+                .is_none_or(|t| t == 0 || t >= sent_at_ms - RECONCILE_SKEW_MS);
+            let title_fits = c
+                .title
+                .as_deref()
+                .is_none_or(|t| question.starts_with(t.trim_end_matches('…')));
+            recent && title_fits
+        });
+        for conversation in candidates {
+            let Some(cid) = conversation.id() else {
+                continue;
+            };
+            if self.is_claimed(cid) {
+                continue;
+            }
+            let call = Call::get(format!(
+                "{}/conversations/{cid}/messages",
+                space_path(space_id)
+            ));
+            let messages: ListMessagesResponse = self.api.send(call).await?;
+            let ours = messages
+                .messages
+                .iter()
+                .find(|m| m.content.as_deref() == Some(question))
+                .and_then(GenieMessage::id);
+            if let Some(mid) = ours {
+                tracing::info!(
+                    conversation_id = cid,
+                    message_id = mid,
+                    "found the conversation the lost request started"
+                );
+                return Ok(Some((cid.to_string(), mid.to_string())));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Polls the message with `min(attempt, 10)` units of backoff until it is final.
+    async fn poll(
+        &self,
+        space_id: &str,
+        conversation_id: &str,
+        message_id: &str,
+        started: Instant,
+        deadline: Duration,
+    ) -> Result<GenieMessage, DatabricksError> {
+        let path = format!(
+            "{}/conversations/{conversation_id}/messages/{message_id}",
+            space_path(space_id)
+        );
+        let mut attempt = 0;
+        loop {
+            let message: GenieMessage = self.api.send(Call::get(path.clone())).await?;
+            if message.status.is_terminal() {
+                return Ok(message);
+            }
+            attempt += 1;
+            let pause = self.api.policy().backoff(attempt);
+            if started.elapsed() + pause > deadline {
+                return Err(DatabricksError::Deadline {
+                    what: format!(
+                        "Genie message {message_id} (last status {:?})",
+                        message.status
+                    ),
+                    deadline,
+                });
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Classifies a final message, fetching the query result when there is one.
+    async fn outcome(
+        &self,
+        space_id: &str,
+        message: &GenieMessage,
+    ) -> Result<Outcome, DatabricksError> {
+        match message.status {
+            MessageStatus::Failed | MessageStatus::Cancelled => {
+                let error = message.error.clone().unwrap_or_default();
+                return Ok(Outcome::Failed {
+                    status: message.status,
+                    error_type: error.error_type,
+                    message: error
+                        .error
+                        .unwrap_or_else(|| format!("the message ended {:?}", message.status)),
+                });
+            }
+            _ => {}
+        }
+        let query = message.attachments.iter().find(|a| {
+            a.query
+                .as_ref()
+                .and_then(|q| q.query.as_deref())
+                .is_some_and(|sql| !sql.trim().is_empty())
+        });
+        let answer_text = text_of(&message.attachments, false);
+        if let Some(attachment) = query {
+            let expired = message.status == MessageStatus::QueryResultExpired;
+            let result = self
+                .query_result(space_id, message, attachment, expired)
+                .await?;
+            let q = attachment.query.clone().unwrap_or_default();
+            return Ok(Outcome::Sql {
+                sql: q.query.unwrap_or_default(),
+                description: q.description,
+                result,
+                text: answer_text,
+            });
+        }
+        if let Some(question) = text_of(&message.attachments, true) {
+            return Ok(Outcome::Clarification { question });
+        }
+        Ok(Outcome::Text {
+            text: answer_text.unwrap_or_default(),
+        })
+    }
+
+    /// The query's rows: read them, or re-execute the query when the result has expired.
+    async fn query_result(
+        &self,
+        space_id: &str,
+        message: &GenieMessage,
+        attachment: &Attachment,
+        expired: bool,
+    ) -> Result<ResultSet, DatabricksError> {
+        let base = format!(
+            "{}/conversations/{}/messages/{}",
+            space_path(space_id),
+            message.conversation_id.as_deref().unwrap_or_default(),
+            message.id().unwrap_or_default()
+        );
+        let Some(aid) = attachment.attachment_id.as_deref() else {
+            let legacy: QueryResultResponse = self
+                .api
+                .send(Call::get(format!("{base}/query-result")))
+                .await?;
+            return self.rows(legacy).await;
+        };
+        let read = Call::get(format!("{base}/attachments/{aid}/query-result"));
+        let rerun =
+            Call::post_idempotent(format!("{base}/attachments/{aid}/execute-query"), json!({}));
+        if expired {
+            return self.rows(self.api.send(rerun).await?).await;
+        }
+        match self.api.send::<QueryResultResponse>(read).await {
+            Ok(response) => self.rows(response).await,
+            Err(e) if is_expired(&e) => self.rows(self.api.send(rerun).await?).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn rows(&self, response: QueryResultResponse) -> Result<ResultSet, DatabricksError> {
+        let statement = response.statement_response.unwrap_or_default();
+        self.sql.all_rows(statement).await
+    }
+
+    // --- evaluation runs ----------------------------------------------------------------------
+
+    /// Starts a benchmark evaluation run (all benchmark questions when `question_ids` is None).
+    pub async fn create_eval_run(
+        &self,
+        space_id: &str,
+        question_ids: Option<&[String]>,
+    ) -> Result<EvalRun, DatabricksError> {
+        let body = match question_ids {
+            Some(ids) => json!({ "benchmark_question_ids": ids }),
+            None => json!({}),
+        };
+        let call = Call::post_create(format!("{}/eval-runs", space_path(space_id)), body);
+        self.api.send(call).await
+    }
+
+    /// One evaluation run.
+    pub async fn get_eval_run(
+        &self,
+        space_id: &str,
+        run_id: &str,
+    ) -> Result<EvalRun, DatabricksError> {
+        self.api
+            .send(Call::get(format!(
+                "{}/eval-runs/{run_id}",
+                space_path(space_id)
+            )))
+            .await
+    }
+
+    /// Polls an evaluation run until it is final or the deadline passes.
+    pub async fn wait_eval_run(
+        &self,
+        space_id: &str,
+        run_id: &str,
+        deadline: Duration,
+    ) -> Result<EvalRun, DatabricksError> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let run = self.get_eval_run(space_id, run_id).await?;
+            if run.eval_run_status.is_terminal() {
+                return Ok(run);
+            }
+            attempt += 1;
+            let pause = self.api.policy().backoff(attempt);
+            if started.elapsed() + pause > deadline {
+                return Err(DatabricksError::Deadline {
+                    what: format!("evaluation run {run_id}"),
+                    deadline,
+                });
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Every result line of an evaluation run, following page tokens.
+    pub async fn eval_results(
+        &self,
+        space_id: &str,
+        run_id: &str,
+    ) -> Result<Vec<EvalResult>, DatabricksError> {
+        let path = format!("{}/eval-runs/{run_id}/results", space_path(space_id));
+        let mut results = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen_tokens = BTreeSet::new();
+        loop {
+            let mut call = Call::get(path.clone());
+            if let Some(t) = &token {
+                call = call.query("page_token", t);
+            }
+            let page: ListEvalResultsResponse = self.api.send(call).await?;
+            results.extend(page.eval_results);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if seen_tokens.insert(next.clone()) => token = Some(next),
+                _ => return Ok(results),
+            }
+        }
+    }
+
+    /// The details (responses, assessment, reasons) of one result line.
+    pub async fn eval_result_details(
+        &self,
+        space_id: &str,
+        run_id: &str,
+        result_id: &str,
+    ) -> Result<EvalResultDetails, DatabricksError> {
+        let path = format!(
+            "{}/eval-runs/{run_id}/results/{result_id}",
+            space_path(space_id)
+        );
+        self.api.send(Call::get(path)).await
+    }
+}
+
+/// The answer text (`follow_up = false`) or the clarifying question (`true`), joined.
+fn text_of(attachments: &[Attachment], follow_up: bool) -> Option<String> {
+    let texts: Vec<&str> = attachments
+        .iter()
+        .filter_map(|a| a.text.as_ref())
+        .filter(|t| {
+            let is_follow_up = t
+                .purpose
+                .as_deref()
+                .is_some_and(|p| p.ends_with("FOLLOW_UP_QUESTION"));
+            is_follow_up == follow_up
+        })
+        .filter_map(|t| t.content.as_deref())
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n\n"))
+}
+
+fn is_expired(error: &DatabricksError) -> bool {
+    let text = error.to_string();
+    text.contains("QUERY_RESULT_EXPIRED") || text.contains("expired")
+}
