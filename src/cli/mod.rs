@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod fmt;
 mod log;
+mod patch;
 mod schema;
 mod sim;
-mod patch;
 mod spaces;
 mod sql;
 mod validate;

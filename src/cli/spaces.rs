@@ -6,10 +6,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use clap::{Args as ClapArgs, Subcommand, ValueEnum};
+use clap::{Args as ClapArgs, Subcommand};
 use serde::Serialize;
 
-use super::Exit;
+use super::{Exit, OutputFormat};
 use crate::databricks::Workspace;
 use crate::databricks::auth::{self, AuthSettings, ProcessEnvironment};
 use crate::databricks::http::RetryPolicy;
@@ -24,15 +24,6 @@ pub struct ConnectionArgs {
     /// Profile of ~/.databrickscfg (else DATABRICKS_CONFIG_PROFILE, else the default profile).
     #[arg(long)]
     pub profile: Option<String>,
-}
-
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// A table on a terminal, tab-separated values otherwise.
-    Text,
-    /// JSON on stdout.
-    Json,
 }
 
 /// Connects to the workspace the flags, the environment and the profile name.

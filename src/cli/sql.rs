@@ -1,15 +1,17 @@
 //! `genie-gitops sql "SELECT …"`: run one read-only statement on a SQL warehouse and print its
-//! rows. The read-only check here is a deliberately simple first-keyword guard; the seam for
-//! the full `sql::guard` (sqlparser-based) is [`read_only_refusal`].
+//! rows. Statements must pass [`crate::sql::guard`] (one query, no writes hidden anywhere), or be a
+//! metadata look-up (`SHOW`, `DESCRIBE`, `EXPLAIN`).
 
 use std::io::{IsTerminal, Write};
 
 use clap::Args as ClapArgs;
 
 use super::Exit;
-use super::spaces::{ConnectionArgs, OutputFormat, connect, render_table};
+use super::OutputFormat;
+use super::spaces::{ConnectionArgs, connect, render_table};
 use crate::databricks::sql::StatementOptions;
 use crate::model::result::ResultSet;
+use crate::sql::guard;
 
 /// `genie-gitops sql`.
 #[derive(Debug, ClapArgs)]
@@ -77,42 +79,25 @@ pub fn render_result(
     }
     Ok(text)
 }
-
-const READ_ONLY_KEYWORDS: [&str; 7] = [
-    "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES",
-];
-
 /// Why the statement may not run, or `None` when it looks read-only: one statement whose first
 /// keyword is a query keyword. Comments are skipped; quotes are respected when looking for a
 /// second statement.
 pub fn read_only_refusal(statement: &str) -> Option<String> {
+    // Metadata look-ups cannot write, and sqlparser does not read all of them (`DESCRIBE TABLE`).
     let code = strip_comments(statement);
-    let first = code
+    let body = code.trim().trim_end_matches(';');
+    let first = body
         .split(|c: char| c.is_whitespace() || c == '(')
         .find(|w| !w.is_empty())
         .map(str::to_ascii_uppercase);
-    let Some(first) = first else {
-        return Some("the statement is empty".into());
-    };
-    if !READ_ONLY_KEYWORDS.contains(&first.as_str()) {
-        return Some(format!("`{first}` statements are not read-only"));
+    if first.is_some_and(|w| METADATA_KEYWORDS.contains(&w.as_str())) && !body.contains(';') {
+        return None;
     }
-    let body = code.trim().trim_end_matches(';');
-    if body.contains(';') {
-        return Some("only one statement may be run at a time".into());
-    }
-    let words: Vec<String> = body
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let writer = [
-        "INSERT", "UPDATE", "DELETE", "MERGE", "DROP", "CREATE", "ALTER", "TRUNCATE", "GRANT",
-        "REVOKE",
-    ]
-    .into_iter()
-    .find(|w| words.iter().any(|word| word == w));
-    writer.map(|w| format!("the statement contains `{w}`"))
+    guard::check(statement).err().map(|e| e.to_string())
 }
+
+/// Statements that only read the catalog.
+const METADATA_KEYWORDS: &[&str] = &["SHOW", "DESCRIBE", "DESC", "EXPLAIN"];
 
 /// The statement with comments removed and string/identifier literals blanked, so keyword and
 /// `;` checks only see code.
