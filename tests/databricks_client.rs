@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use genie_gitops::databricks::Workspace;
 use genie_gitops::databricks::auth::{Credentials, WorkspaceConfig};
 use genie_gitops::databricks::error::DatabricksError;
 use genie_gitops::databricks::genie::Outcome;
@@ -15,10 +16,9 @@ use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
 use genie_gitops::databricks::serving::{ChatMessage, ChatOptions};
 use genie_gitops::databricks::sql::StatementOptions;
 use genie_gitops::databricks::types::{
-    GenieMessage, ListSpacesResponse, MessageStatus, QueryResultResponse, StartConversationResponse,
-    StatementResponse, StatementState,
+    GenieMessage, ListSpacesResponse, MessageStatus, QueryResultResponse,
+    StartConversationResponse, StatementResponse, StatementState,
 };
-use genie_gitops::databricks::Workspace;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
@@ -86,7 +86,11 @@ async fn a_429_storm_without_retry_after_is_retried_until_it_clears() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(space_path()))
-        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"})))
+        .respond_with(
+            ResponseTemplate::new(429).set_body_json(
+                json!({"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}),
+            ),
+        )
         .up_to_n_times(5)
         .expect(5)
         .mount(&server)
@@ -99,7 +103,10 @@ async fn a_429_storm_without_retry_after_is_retried_until_it_clears() {
         .mount(&server)
         .await;
     let space = workspace(&server).await.genie.get_space(SPACE, false).await;
-    assert_eq!(space.map(|s| s.title).ok().flatten().as_deref(), Some("Sales"));
+    assert_eq!(
+        space.map(|s| s.title).ok().flatten().as_deref(),
+        Some("Sales")
+    );
 }
 
 #[tokio::test]
@@ -119,7 +126,11 @@ async fn a_429_with_retry_after_waits_as_long_as_the_server_asks() {
     let started = Instant::now();
     let result = workspace(&server).await.genie.get_space(SPACE, false).await;
     assert!(result.is_ok(), "{result:?}");
-    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -139,7 +150,14 @@ async fn a_retry_info_detail_is_honoured_like_retry_after() {
         .mount(&server)
         .await;
     let started = Instant::now();
-    assert!(workspace(&server).await.genie.get_space(SPACE, false).await.is_ok());
+    assert!(
+        workspace(&server)
+            .await
+            .genie
+            .get_space(SPACE, false)
+            .await
+            .is_ok()
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
@@ -153,7 +171,10 @@ async fn an_endless_429_storm_ends_when_the_retry_budget_is_spent() {
         .await;
     let started = Instant::now();
     let err = workspace(&server).await.genie.get_space(SPACE, false).await;
-    assert!(matches!(err, Err(DatabricksError::RetryBudgetExhausted { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(DatabricksError::RetryBudgetExhausted { .. })),
+        "{err:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
 
@@ -162,7 +183,10 @@ async fn a_503_is_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(space_path()))
-        .respond_with(ResponseTemplate::new(503).set_body_string("<html><body><pre>Service Unavailable</pre></body></html>"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_string("<html><body><pre>Service Unavailable</pre></body></html>"),
+        )
         .up_to_n_times(2)
         .expect(2)
         .mount(&server)
@@ -173,7 +197,14 @@ async fn a_503_is_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    assert!(workspace(&server).await.genie.get_space(SPACE, false).await.is_ok());
+    assert!(
+        workspace(&server)
+            .await
+            .genie
+            .get_space(SPACE, false)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -217,7 +248,10 @@ async fn an_empty_error_body_falls_back_to_the_status_reason() {
         .mount(&server)
         .await;
     let err = workspace(&server).await.genie.get_space(SPACE, false).await;
-    assert!(matches!(&err, Err(DatabricksError::Api(e)) if e.status == 404 && e.message == "Not Found"), "{err:?}");
+    assert!(
+        matches!(&err, Err(DatabricksError::Api(e)) if e.status == 404 && e.message == "Not Found"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +263,10 @@ async fn a_malformed_success_body_is_a_decode_error_not_a_panic() {
         .mount(&server)
         .await;
     let err = workspace(&server).await.genie.get_space(SPACE, false).await;
-    assert!(matches!(err, Err(DatabricksError::Decode { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(DatabricksError::Decode { .. })),
+        "{err:?}"
+    );
 }
 
 // --- auth ----------------------------------------------------------------------------------
@@ -252,7 +289,10 @@ async fn an_expired_oauth_token_is_refreshed_once_and_the_call_retried() {
     Mock::given(method("GET"))
         .and(path(space_path()))
         .and(header("authorization", "Bearer token-1"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error_code":"UNAUTHORIZED","message":"Token expired"})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error_code":"UNAUTHORIZED","message":"Token expired"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -279,7 +319,10 @@ async fn a_token_that_expires_immediately_is_refreshed_before_each_use() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/oidc/v1/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token":"short","expires_in":0})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token":"short","expires_in":0})),
+        )
         .expect(2)
         .mount(&server)
         .await;
@@ -303,7 +346,10 @@ async fn a_pat_rejected_with_401_is_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(space_path()))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error_code":"UNAUTHORIZED","message":"bad token"})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error_code":"UNAUTHORIZED","message":"bad token"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -330,7 +376,8 @@ async fn github_oidc_exchanges_the_actions_token_with_the_configured_audience() 
                 && form.contains("client_id=sp-app")
                 && form.contains("token-exchange");
             if ok {
-                ResponseTemplate::new(200).set_body_json(json!({"access_token":"ws-token","expires_in":3600}))
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token":"ws-token","expires_in":3600}))
             } else {
                 ResponseTemplate::new(400).set_body_json(json!({"error":"invalid_request"}))
             }
@@ -351,7 +398,10 @@ async fn github_oidc_exchanges_the_actions_token_with_the_configured_audience() 
         request_url: format!("{}/gh-token?api-version=2.0", server.uri()),
         request_token: SecretString::from("gh-request-token"),
     };
-    let result = workspace_at(&server.uri(), credentials).genie.get_space(SPACE, false).await;
+    let result = workspace_at(&server.uri(), credentials)
+        .genie
+        .get_space(SPACE, false)
+        .await;
     assert!(result.is_ok(), "{result:?}");
 }
 
@@ -367,7 +417,10 @@ async fn a_refused_client_secret_says_what_to_check() {
         client_id: "sp-id".into(),
         client_secret: SecretString::from("wrong"),
     };
-    let err = workspace_at(&server.uri(), credentials).genie.get_space(SPACE, false).await;
+    let err = workspace_at(&server.uri(), credentials)
+        .genie
+        .get_space(SPACE, false)
+        .await;
     let message = err.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
     let message = message.replace(&server.uri(), "http://mock");
     insta::assert_snapshot!(message);
@@ -381,17 +434,29 @@ async fn listing_spaces_follows_page_tokens() {
     Mock::given(method("GET"))
         .and(path("/api/2.0/genie/spaces"))
         .and(query_param("page_token", "p2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"spaces":[{"space_id":"b","title":"B"}]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"spaces":[{"space_id":"b","title":"B"}]})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/genie/spaces"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"spaces":[{"space_id":"a","title":"A"}],"next_page_token":"p2"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"spaces":[{"space_id":"a","title":"A"}],"next_page_token":"p2"}),
+            ),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let spaces = workspace(&server).await.genie.list_spaces().await.unwrap_or_default();
+    let spaces = workspace(&server)
+        .await
+        .genie
+        .list_spaces()
+        .await
+        .unwrap_or_default();
     let ids: Vec<_> = spaces.iter().map(|s| s.space_id.as_str()).collect();
     assert_eq!(ids, vec!["a", "b"]);
 }
@@ -402,13 +467,17 @@ async fn get_create_update_and_trash_use_the_documented_requests() {
     Mock::given(method("GET"))
         .and(path(space_path()))
         .and(query_param("include_serialized_space", "true"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"space_id":SPACE,"serialized_space":"{\"version\":2}","etag":"7"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"space_id":SPACE,"serialized_space":"{\"version\":2}","etag":"7"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/2.0/genie/spaces"))
-        .and(body_partial_json(json!({"warehouse_id":"wh-1","serialized_space":"{\"version\":2}","title":"Copy"})))
+        .and(body_partial_json(
+            json!({"warehouse_id":"wh-1","serialized_space":"{\"version\":2}","title":"Copy"}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"space_id":"new"})))
         .expect(1)
         .mount(&server)
@@ -416,7 +485,9 @@ async fn get_create_update_and_trash_use_the_documented_requests() {
     Mock::given(method("PATCH"))
         .and(path(space_path()))
         .and(body_partial_json(json!({"etag":"7","title":"Renamed"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"space_id":SPACE,"title":"Renamed"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"space_id":SPACE,"title":"Renamed"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -454,7 +525,10 @@ async fn a_stale_etag_is_reported_as_a_conflict() {
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .and(path(space_path()))
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"error_code":"ABORTED","message":"etag mismatch"})))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"error_code":"ABORTED","message":"etag mismatch"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -462,8 +536,14 @@ async fn a_stale_etag_is_reported_as_a_conflict() {
         etag: Some("1".into()),
         ..Default::default()
     };
-    let err = workspace(&server).await.genie.update_space(SPACE, &update).await;
-    assert!(matches!(&err, Err(DatabricksError::Api(e)) if e.status == 409 && e.error_code.as_deref() == Some("ABORTED")));
+    let err = workspace(&server)
+        .await
+        .genie
+        .update_space(SPACE, &update)
+        .await;
+    assert!(
+        matches!(&err, Err(DatabricksError::Api(e)) if e.status == 409 && e.error_code.as_deref() == Some("ABORTED"))
+    );
 }
 
 // --- SQL statements ------------------------------------------------------------------------
@@ -480,15 +560,23 @@ async fn a_pending_statement_is_polled_and_every_chunk_is_gathered() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/2.0/sql/statements"))
-        .and(body_partial_json(json!({"warehouse_id":"wh-1","disposition":"INLINE","format":"JSON_ARRAY",
-            "parameters":[{"name":"r","value":"EU"}]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"statement_id":"st-1","status":{"state":"PENDING"}})))
+        .and(body_partial_json(
+            json!({"warehouse_id":"wh-1","disposition":"INLINE","format":"JSON_ARRAY",
+            "parameters":[{"name":"r","value":"EU"}]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"statement_id":"st-1","status":{"state":"PENDING"}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/sql/statements/st-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"statement_id":"st-1","status":{"state":"RUNNING"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"statement_id":"st-1","status":{"state":"RUNNING"}})),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -501,17 +589,25 @@ async fn a_pending_statement_is_polled_and_every_chunk_is_gathered() {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/sql/statements/st-1/result/chunks/1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"chunk_index":1,"row_offset":2,"row_count":1,"data_array":[["APAC","3"]]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"chunk_index":1,"row_offset":2,"row_count":1,"data_array":[["APAC","3"]]}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     let mut options = StatementOptions::new("wh-1");
-    options.parameters.push(genie_gitops::databricks::types::StatementParameter {
-        name: "r".into(),
-        value: Some("EU".into()),
-        sql_type: None,
-    });
-    let result = workspace(&server).await.sql.execute("SELECT region, n FROM t WHERE region = :r", &options).await;
+    options
+        .parameters
+        .push(genie_gitops::databricks::types::StatementParameter {
+            name: "r".into(),
+            value: Some("EU".into()),
+            sql_type: None,
+        });
+    let result = workspace(&server)
+        .await
+        .sql
+        .execute("SELECT region, n FROM t WHERE region = :r", &options)
+        .await;
     let result = result.unwrap_or_default();
     insta::assert_json_snapshot!(result);
 }
@@ -526,7 +622,11 @@ async fn a_failed_statement_is_a_typed_error_with_its_sql_state() {
             "sql_state":"42P01"}})))
         .mount(&server)
         .await;
-    let err = workspace(&server).await.sql.execute("SELECT * FROM t", &StatementOptions::new("wh-1")).await;
+    let err = workspace(&server)
+        .await
+        .sql
+        .execute("SELECT * FROM t", &StatementOptions::new("wh-1"))
+        .await;
     match err {
         Err(DatabricksError::Statement(e)) => {
             assert_eq!(e.sql_state.as_deref(), Some("42P01"));
@@ -541,12 +641,18 @@ async fn a_statement_past_its_deadline_is_cancelled() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/2.0/sql/statements"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"statement_id":"st-3","status":{"state":"PENDING"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"statement_id":"st-3","status":{"state":"PENDING"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/2.0/sql/statements/st-3"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"statement_id":"st-3","status":{"state":"RUNNING"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"statement_id":"st-3","status":{"state":"RUNNING"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -557,8 +663,15 @@ async fn a_statement_past_its_deadline_is_cancelled() {
         .await;
     let mut options = StatementOptions::new("wh-1");
     options.deadline = Duration::from_millis(50);
-    let err = workspace(&server).await.sql.execute("SELECT 1", &options).await;
-    assert!(matches!(err, Err(DatabricksError::Deadline { .. })), "{err:?}");
+    let err = workspace(&server)
+        .await
+        .sql
+        .execute("SELECT 1", &options)
+        .await;
+    assert!(
+        matches!(err, Err(DatabricksError::Deadline { .. })),
+        "{err:?}"
+    );
 }
 
 // --- Genie questions -----------------------------------------------------------------------
@@ -577,7 +690,11 @@ async fn mount_message_sequence(server: &MockServer, final_message: Value) {
     for status in ["SUBMITTED", "ASKING_AI", "EXECUTING_QUERY"] {
         Mock::given(method("GET"))
             .and(path(message_path()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message_id":MSG,"conversation_id":CONV,"status":status})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"message_id":MSG,"conversation_id":CONV,"status":status}),
+                ),
+            )
             .up_to_n_times(1)
             .mount(server)
             .await;
@@ -601,8 +718,14 @@ fn statement_response() -> Value {
         "result":{"chunk_index":0,"row_offset":0,"row_count":2,"data_array":[["EU","10"],["US","5"]]}}})
 }
 
-async fn ask(server: &MockServer) -> Result<genie_gitops::databricks::genie::Answer, DatabricksError> {
-    workspace(server).await.genie.ask(SPACE, "How many?", Duration::from_secs(5)).await
+async fn ask(
+    server: &MockServer,
+) -> Result<genie_gitops::databricks::genie::Answer, DatabricksError> {
+    workspace(server)
+        .await
+        .genie
+        .ask(SPACE, "How many?", Duration::from_secs(5))
+        .await
 }
 
 #[tokio::test]
@@ -611,7 +734,10 @@ async fn a_completed_message_with_a_query_yields_sql_and_its_rows() {
     mount_start(&server).await;
     mount_message_sequence(&server, query_message("COMPLETED")).await;
     Mock::given(method("GET"))
-        .and(path(format!("{}/attachments/{ATT}/query-result", message_path())))
+        .and(path(format!(
+            "{}/attachments/{ATT}/query-result",
+            message_path()
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(statement_response()))
         .expect(1)
         .mount(&server)
@@ -626,13 +752,19 @@ async fn an_expired_query_result_is_re_executed() {
     mount_start(&server).await;
     mount_message_sequence(&server, query_message("QUERY_RESULT_EXPIRED")).await;
     Mock::given(method("POST"))
-        .and(path(format!("{}/attachments/{ATT}/execute-query", message_path())))
+        .and(path(format!(
+            "{}/attachments/{ATT}/execute-query",
+            message_path()
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(statement_response()))
         .expect(1)
         .mount(&server)
         .await;
     let outcome = ask(&server).await.map(|a| a.outcome);
-    assert!(matches!(&outcome, Ok(Outcome::Sql { result, .. }) if result.rows.len() == 2), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Ok(Outcome::Sql { result, .. }) if result.rows.len() == 2),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -642,7 +774,12 @@ async fn a_text_only_answer_is_text() {
     mount_message_sequence(&server, json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
         "attachments":[{"attachment_id":"x","text":{"content":"Revenue is recognised at checkout.","purpose":"TEXT_ATTACHMENT_PURPOSE_ANSWER"}}]})).await;
     let outcome = ask(&server).await.map(|a| a.outcome);
-    assert_eq!(outcome.ok(), Some(Outcome::Text { text: "Revenue is recognised at checkout.".into() }));
+    assert_eq!(
+        outcome.ok(),
+        Some(Outcome::Text {
+            text: "Revenue is recognised at checkout.".into()
+        })
+    );
 }
 
 #[tokio::test]
@@ -652,30 +789,55 @@ async fn a_follow_up_question_is_a_clarification() {
     mount_message_sequence(&server, json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
         "attachments":[{"text":{"content":"Which year do you mean?","purpose":"TEXT_ATTACHMENT_PURPOSE_FOLLOW_UP_QUESTION"}}]})).await;
     let outcome = ask(&server).await.map(|a| a.outcome);
-    assert_eq!(outcome.ok(), Some(Outcome::Clarification { question: "Which year do you mean?".into() }));
+    assert_eq!(
+        outcome.ok(),
+        Some(Outcome::Clarification {
+            question: "Which year do you mean?".into()
+        })
+    );
 }
 
 #[tokio::test]
 async fn a_failed_message_keeps_its_error_type() {
     let server = MockServer::start().await;
     mount_start(&server).await;
-    mount_message_sequence(&server, json!({"message_id":MSG,"conversation_id":CONV,"status":"FAILED",
-        "error":{"error":"[TABLE_OR_VIEW_NOT_FOUND] t","type":"SQL_EXECUTION_EXCEPTION"}})).await;
+    mount_message_sequence(
+        &server,
+        json!({"message_id":MSG,"conversation_id":CONV,"status":"FAILED",
+        "error":{"error":"[TABLE_OR_VIEW_NOT_FOUND] t","type":"SQL_EXECUTION_EXCEPTION"}}),
+    )
+    .await;
     let outcome = ask(&server).await.map(|a| a.outcome);
-    assert_eq!(outcome.ok(), Some(Outcome::Failed {
-        status: MessageStatus::Failed,
-        error_type: Some("SQL_EXECUTION_EXCEPTION".into()),
-        message: "[TABLE_OR_VIEW_NOT_FOUND] t".into(),
-    }));
+    assert_eq!(
+        outcome.ok(),
+        Some(Outcome::Failed {
+            status: MessageStatus::Failed,
+            error_type: Some("SQL_EXECUTION_EXCEPTION".into()),
+            message: "[TABLE_OR_VIEW_NOT_FOUND] t".into(),
+        })
+    );
 }
 
 #[tokio::test]
 async fn a_cancelled_message_is_a_failure() {
     let server = MockServer::start().await;
     mount_start(&server).await;
-    mount_message_sequence(&server, json!({"message_id":MSG,"conversation_id":CONV,"status":"CANCELLED"})).await;
+    mount_message_sequence(
+        &server,
+        json!({"message_id":MSG,"conversation_id":CONV,"status":"CANCELLED"}),
+    )
+    .await;
     let outcome = ask(&server).await.map(|a| a.outcome);
-    assert!(matches!(outcome, Ok(Outcome::Failed { status: MessageStatus::Cancelled, .. })), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            Ok(Outcome::Failed {
+                status: MessageStatus::Cancelled,
+                ..
+            })
+        ),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -684,15 +846,19 @@ async fn a_rate_limited_message_pauses_and_asks_again() {
     mount_start(&server).await;
     Mock::given(method("GET"))
         .and(path(message_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message_id":MSG,"conversation_id":CONV,"status":"FAILED",
-            "error":{"error":"too many questions","type":"RATE_LIMIT_EXCEEDED_GENERIC_EXCEPTION"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message_id":MSG,"conversation_id":CONV,"status":"FAILED",
+            "error":{"error":"too many questions","type":"RATE_LIMIT_EXCEEDED_GENERIC_EXCEPTION"}}),
+        ))
         .up_to_n_times(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(message_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
-            "attachments":[{"text":{"content":"ok"}}]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
+            "attachments":[{"text":{"content":"ok"}}]}),
+        ))
         .mount(&server)
         .await;
     let outcome = ask(&server).await.map(|a| a.outcome);
@@ -717,8 +883,12 @@ async fn a_429_on_start_conversation_is_retried_through_the_limiter() {
         .mount(&server)
         .await;
     mount_start(&server).await;
-    mount_message_sequence(&server, json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
-        "attachments":[{"text":{"content":"ok"}}]})).await;
+    mount_message_sequence(
+        &server,
+        json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
+        "attachments":[{"text":{"content":"ok"}}]}),
+    )
+    .await;
     assert!(ask(&server).await.is_ok());
 }
 
@@ -728,11 +898,21 @@ async fn a_message_that_never_finishes_hits_the_deadline() {
     mount_start(&server).await;
     Mock::given(method("GET"))
         .and(path(message_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message_id":MSG,"status":"ASKING_AI"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message_id":MSG,"status":"ASKING_AI"})),
+        )
         .mount(&server)
         .await;
-    let err = workspace(&server).await.genie.ask(SPACE, "How many?", Duration::from_millis(100)).await;
-    assert!(matches!(err, Err(DatabricksError::Deadline { .. })), "{err:?}");
+    let err = workspace(&server)
+        .await
+        .genie
+        .ask(SPACE, "How many?", Duration::from_millis(100))
+        .await;
+    assert!(
+        matches!(err, Err(DatabricksError::Deadline { .. })),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -742,19 +922,28 @@ async fn eval_runs_are_created_polled_and_read() {
     Mock::given(method("POST"))
         .and(path(runs.clone()))
         .and(body_partial_json(json!({"benchmark_question_ids":["q1"]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"eval_run_id":"r1","eval_run_status":"NOT_STARTED","num_questions":1})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"eval_run_id":"r1","eval_run_status":"NOT_STARTED","num_questions":1}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{runs}/r1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"eval_run_id":"r1","eval_run_status":"RUNNING"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"eval_run_id":"r1","eval_run_status":"RUNNING"})),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{runs}/r1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"eval_run_id":"r1","eval_run_status":"DONE","num_correct":1})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"eval_run_id":"r1","eval_run_status":"DONE","num_correct":1}),
+            ),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -764,16 +953,30 @@ async fn eval_runs_are_created_polled_and_read() {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{runs}/r1/results/res1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"assessment":"BAD","assessment_reasons":["RESULT_MISSING_ROWS"],
-            "actual_response":[{"response":"SELECT 1","response_type":"SQL"}]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"assessment":"BAD","assessment_reasons":["RESULT_MISSING_ROWS"],
+            "actual_response":[{"response":"SELECT 1","response_type":"SQL"}]}),
+        ))
         .mount(&server)
         .await;
     let ws = workspace(&server).await;
-    let run = ws.genie.create_eval_run(SPACE, Some(&["q1".to_string()])).await.unwrap_or_default();
-    let done = ws.genie.wait_eval_run(SPACE, &run.eval_run_id, Duration::from_secs(5)).await.unwrap_or_default();
+    let run = ws
+        .genie
+        .create_eval_run(SPACE, Some(&["q1".to_string()]))
+        .await
+        .unwrap_or_default();
+    let done = ws
+        .genie
+        .wait_eval_run(SPACE, &run.eval_run_id, Duration::from_secs(5))
+        .await
+        .unwrap_or_default();
     assert_eq!(done.num_correct, Some(1));
     let results = ws.genie.eval_results(SPACE, "r1").await.unwrap_or_default();
-    let details = ws.genie.eval_result_details(SPACE, "r1", &results[0].result_id).await.unwrap_or_default();
+    let details = ws
+        .genie
+        .eval_result_details(SPACE, "r1", &results[0].result_id)
+        .await
+        .unwrap_or_default();
     assert_eq!(details.assessment_reasons, vec!["RESULT_MISSING_ROWS"]);
 }
 
@@ -799,7 +1002,11 @@ async fn chat_json_asks_for_json_mode_and_retries_a_503() {
     let value = workspace(&server)
         .await
         .serving
-        .chat_json("databricks-claude", &[ChatMessage::user("judge this")], ChatOptions::default())
+        .chat_json(
+            "databricks-claude",
+            &[ChatMessage::user("judge this")],
+            ChatOptions::default(),
+        )
         .await;
     assert_eq!(value.ok(), Some(json!({"verdict":"pass"})));
 }
@@ -807,7 +1014,10 @@ async fn chat_json_asks_for_json_mode_and_retries_a_503() {
 // --- reference payloads --------------------------------------------------------------------
 
 fn reference(name: &str) -> Option<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/databricks-api-examples/");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/reference/databricks-api-examples/"
+    );
     std::fs::read_to_string(format!("{dir}{name}")).ok()
 }
 
@@ -823,28 +1033,39 @@ fn the_documented_payloads_parse_into_the_wire_types() {
     let start: StartConversationResponse = serde_json::from_str(&start).unwrap_or_default();
     assert_eq!(
         start.ids(),
-        Some(("6a64adad2e664ee58de08488f986af3e".into(), "e1ef34712a29169db030324fd0e1df5f".into()))
+        Some((
+            "6a64adad2e664ee58de08488f986af3e".into(),
+            "e1ef34712a29169db030324fd0e1df5f".into()
+        ))
     );
     let newer = reference("genie-start-conversation.response.newer.json").unwrap_or_default();
     let newer: StartConversationResponse = serde_json::from_str(&newer).unwrap_or_default();
     assert!(newer.ids().is_some());
     let pending = reference("genie-get-message.response.json").unwrap_or_default();
     let pending: GenieMessage = serde_json::from_str(&pending).unwrap_or_default();
-    assert_eq!(pending.status, MessageStatus::Unknown, "IN_PROGRESS is not a documented status");
+    assert_eq!(
+        pending.status,
+        MessageStatus::Unknown,
+        "IN_PROGRESS is not a documented status"
+    );
     assert!(!pending.status.is_terminal());
-    let captured = reference("genie-get-message.completed-with-query.captured.json").unwrap_or_default();
+    let captured =
+        reference("genie-get-message.completed-with-query.captured.json").unwrap_or_default();
     let captured: GenieMessage = serde_json::from_str(&captured).unwrap_or_default();
     assert_eq!(captured.status, MessageStatus::Completed);
     assert_eq!(captured.attachments.len(), 3);
-    let result = reference("genie-get-message-attachment-query-result.response.json").unwrap_or_default();
+    let result =
+        reference("genie-get-message-attachment-query-result.response.json").unwrap_or_default();
     let result: QueryResultResponse = serde_json::from_str(&result).unwrap_or_default();
     assert!(result.statement_response.is_some());
     let failed = reference("sql-execute-statement.failed.response.json").unwrap_or_default();
     let failed: StatementResponse = serde_json::from_str(&failed).unwrap_or_default();
     assert_eq!(failed.status.state, StatementState::Failed);
-    let vendor = reference("sql-execute-statement.succeeded.vendor-example.json").unwrap_or_default();
+    let vendor =
+        reference("sql-execute-statement.succeeded.vendor-example.json").unwrap_or_default();
     let vendor: Value = serde_json::from_str(&vendor).unwrap_or_default();
-    let vendor: StatementResponse = serde_json::from_value(vendor["data"].clone()).unwrap_or_default();
+    let vendor: StatementResponse =
+        serde_json::from_value(vendor["data"].clone()).unwrap_or_default();
     assert_eq!(vendor.result.map(|r| r.rows().len()), Some(2));
 }
 
@@ -872,11 +1093,16 @@ mod dropped_connection {
                 let head = &text[..end];
                 let length = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    })
                     .unwrap_or(0);
                 if buffer.len() >= end + 4 + length {
                     let request_line = head.lines().next().unwrap_or_default().to_string();
-                    let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
+                    let body =
+                        String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
                     return Some((request_line, body));
                 }
             }
@@ -903,14 +1129,20 @@ mod dropped_connection {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let starts = Arc::clone(&server_starts);
                 tokio::spawn(async move {
-                    let Some((line, body)) = read_request(&mut stream).await else { return };
+                    let Some((line, body)) = read_request(&mut stream).await else {
+                        return;
+                    };
                     if line.starts_with("POST") && line.contains("start-conversation") {
                         assert!(body.contains("How many?"));
                         starts.fetch_add(1, Ordering::SeqCst);
                         drop(stream); // accepted, then the connection dies before the answer
                     } else if line.contains(&format!("/conversations/{CONV}/messages/{MSG}")) {
-                        respond(&mut stream, json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
-                            "attachments":[{"text":{"content":"ok"}}]})).await;
+                        respond(
+                            &mut stream,
+                            json!({"message_id":MSG,"conversation_id":CONV,"status":"COMPLETED",
+                            "attachments":[{"text":{"content":"ok"}}]}),
+                        )
+                        .await;
                     } else if line.contains(&format!("/conversations/{CONV}/messages")) {
                         respond(&mut stream, json!({"messages":[{"message_id":MSG,"conversation_id":CONV,"content":"How many?","status":"SUBMITTED"}]})).await;
                     } else if line.contains("/conversations") {
@@ -922,9 +1154,19 @@ mod dropped_connection {
             }
         });
         let ws = workspace_at(&format!("http://{address}"), pat());
-        let answer = ws.genie.ask(SPACE, "How many?", Duration::from_secs(5)).await;
-        assert_eq!(starts.load(Ordering::SeqCst), 1, "the question was sent more than once");
+        let answer = ws
+            .genie
+            .ask(SPACE, "How many?", Duration::from_secs(5))
+            .await;
+        assert_eq!(
+            starts.load(Ordering::SeqCst),
+            1,
+            "the question was sent more than once"
+        );
         let answer = answer.map_err(|e| e.to_string());
-        assert!(matches!(&answer, Ok(a) if a.conversation_id == CONV && a.outcome == Outcome::Text { text: "ok".into() }), "{answer:?}");
+        assert!(
+            matches!(&answer, Ok(a) if a.conversation_id == CONV && a.outcome == Outcome::Text { text: "ok".into() }),
+            "{answer:?}"
+        );
     }
 }

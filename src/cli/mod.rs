@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 mod evaluate;
 mod fmt;
 mod log;
+mod patch;
 mod schema;
 mod sim;
-mod patch;
+mod spaces;
+mod sql;
 mod validate;
 
 /// Process exit codes, as documented in the README (design §8).
@@ -73,6 +75,10 @@ pub enum Command {
     Patch(patch::Args),
     /// Evaluate a space against its benchmark questions, strictly, and explain every failure.
     Evaluate(evaluate::Args),
+    /// Look at the workspace's Genie spaces.
+    Spaces(spaces::Args),
+    /// Run one read-only SQL statement on a warehouse and print the rows.
+    Sql(sql::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -111,5 +117,7 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Sim(args) => sim::run(args).await,
         Command::Patch(args) => patch::run(args).await,
         Command::Evaluate(args) => evaluate::run(args).await,
+        Command::Spaces(args) => spaces::run(args).await,
+        Command::Sql(args) => sql::run(args).await,
     }
 }

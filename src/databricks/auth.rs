@@ -158,7 +158,9 @@ pub enum AuthError {
     )]
     NoHost { config_file: String },
     /// The host is not a URL.
-    #[error("the Databricks host `{host}` is not a valid URL: {message}\n  hint: use the workspace URL, e.g. https://adb-123.4.azuredatabricks.net")]
+    #[error(
+        "the Databricks host `{host}` is not a valid URL: {message}\n  hint: use the workspace URL, e.g. https://adb-123.4.azuredatabricks.net"
+    )]
     BadHost { host: String, message: String },
     /// Nothing to authenticate with.
     #[error(
@@ -166,20 +168,28 @@ pub enum AuthError {
     )]
     NoCredentials { host: String, tried: String },
     /// `auth_type` pinned a method whose inputs are missing.
-    #[error("auth type `{method}` is selected but {missing} is not set\n  hint: set {missing}, or unset DATABRICKS_AUTH_TYPE / auth_type to let the client choose")]
+    #[error(
+        "auth type `{method}` is selected but {missing} is not set\n  hint: set {missing}, or unset DATABRICKS_AUTH_TYPE / auth_type to let the client choose"
+    )]
     Incomplete { method: String, missing: String },
     /// `auth_type` names a method this client does not implement.
-    #[error("unsupported auth type `{0}`\n  hint: use one of pat, oauth-m2m, github-oidc, env-oidc, file-oidc")]
+    #[error(
+        "unsupported auth type `{0}`\n  hint: use one of pat, oauth-m2m, github-oidc, env-oidc, file-oidc"
+    )]
     UnknownAuthType(String),
     /// The requested profile is not in the file.
-    #[error("profile `{profile}` not found in {file} (profiles there: {available})\n  hint: pick one of those with --profile or DATABRICKS_CONFIG_PROFILE")]
+    #[error(
+        "profile `{profile}` not found in {file} (profiles there: {available})\n  hint: pick one of those with --profile or DATABRICKS_CONFIG_PROFILE"
+    )]
     ProfileNotFound {
         profile: String,
         file: String,
         available: String,
     },
     /// A profile was requested but the file cannot be read.
-    #[error("cannot read {file} to load profile `{profile}`: {message}\n  hint: set DATABRICKS_CONFIG_FILE to the right path")]
+    #[error(
+        "cannot read {file} to load profile `{profile}`: {message}\n  hint: set DATABRICKS_CONFIG_FILE to the right path"
+    )]
     ConfigFileUnreadable {
         profile: String,
         file: String,
@@ -201,7 +211,10 @@ pub enum AuthError {
 const METHOD_ORDER: [&str; 5] = ["pat", "oauth-m2m", "github-oidc", "env-oidc", "file-oidc"];
 
 /// Resolves settings, environment and profile into one workspace configuration.
-pub fn resolve(settings: &AuthSettings, env: &dyn Environment) -> Result<WorkspaceConfig, AuthError> {
+pub fn resolve(
+    settings: &AuthSettings,
+    env: &dyn Environment,
+) -> Result<WorkspaceConfig, AuthError> {
     let mut merged = settings.clone();
     fill_from_env(&mut merged, env);
     let config_file = config_file_path(&merged, env);
@@ -293,7 +306,9 @@ fn fill_from_profile(
         }
     };
     let file = ConfigFile::parse(&file_name, &text).map_err(AuthError::ConfigFile)?;
-    let name = requested.clone().unwrap_or_else(|| file.default_profile_name());
+    let name = requested
+        .clone()
+        .unwrap_or_else(|| file.default_profile_name());
     let Some(profile) = file.profile(&name) else {
         if requested.is_none() {
             return Ok(None);
@@ -368,7 +383,11 @@ fn try_method(
     host: &Url,
 ) -> Result<Credentials, &'static str> {
     match method {
-        "pat" => s.token.clone().map(Credentials::Pat).ok_or("DATABRICKS_TOKEN"),
+        "pat" => s
+            .token
+            .clone()
+            .map(Credentials::Pat)
+            .ok_or("DATABRICKS_TOKEN"),
         "oauth-m2m" => {
             let client_id = s.client_id.clone().ok_or("DATABRICKS_CLIENT_ID")?;
             let client_secret = s.client_secret.clone().ok_or("DATABRICKS_CLIENT_SECRET")?;
@@ -392,7 +411,9 @@ fn try_method(
             })
         }
         "env-oidc" => {
-            let token = env.var("DATABRICKS_OIDC_TOKEN").ok_or("DATABRICKS_OIDC_TOKEN")?;
+            let token = env
+                .var("DATABRICKS_OIDC_TOKEN")
+                .ok_or("DATABRICKS_OIDC_TOKEN")?;
             Ok(Credentials::EnvOidc {
                 client_id: s.client_id.clone(),
                 token: SecretString::from(token),
@@ -540,7 +561,9 @@ impl TokenSource {
                 request_url,
                 request_token,
             } => {
-                let subject = self.github_id_token(request_url, request_token, audience).await?;
+                let subject = self
+                    .github_id_token(request_url, request_token, audience)
+                    .await?;
                 self.exchange(client_id.as_deref(), &subject).await?
             }
             Credentials::EnvOidc { client_id, token } => {
@@ -573,7 +596,10 @@ impl TokenSource {
         subject: &SecretString,
     ) -> Result<TokenResponse, AuthError> {
         let mut form = vec![
-            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
             ("subject_token", subject.expose_secret()),
             ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
             ("scope", "all-apis"),
@@ -636,9 +662,8 @@ impl TokenSource {
             let message = format!("HTTP {}: {detail}", status.as_u16());
             return Err(self.refused(endpoint, message, hint));
         }
-        serde_json::from_str(&body).map_err(|e| {
-            self.refused(endpoint, format!("unreadable token response: {e}"), hint)
-        })
+        serde_json::from_str(&body)
+            .map_err(|e| self.refused(endpoint, format!("unreadable token response: {e}"), hint))
     }
 
     fn hint(&self) -> &'static str {
@@ -695,7 +720,10 @@ mod tests {
 
     const CFG: &str = "[DEFAULT]\nhost = https://default.example.com\ntoken = dapi-default\n\n[__settings__]\ndefault_profile = ci\n\n[ci]\nhost = https://ci.example.com\nclient_id = ci-id\nclient_secret = ci-secret\nwarehouse_id = wh-ci\n\n[dev]\nhost = https://dev.example.com\ntoken = dapi-dev\n";
 
-    fn resolved(settings: &AuthSettings, env: &MapEnvironment) -> (String, &'static str, Option<String>) {
+    fn resolved(
+        settings: &AuthSettings,
+        env: &MapEnvironment,
+    ) -> (String, &'static str, Option<String>) {
         match resolve(settings, env) {
             Ok(c) => (c.host.to_string(), c.credentials.method(), c.profile),
             Err(e) => (e.to_string(), "error", None),
@@ -704,28 +732,42 @@ mod tests {
 
     #[test]
     fn explicit_settings_beat_the_environment() {
-        let e = env(&[("DATABRICKS_HOST", "https://env.example.com"), ("DATABRICKS_TOKEN", "dapi-env")], &[]);
+        let e = env(
+            &[
+                ("DATABRICKS_HOST", "https://env.example.com"),
+                ("DATABRICKS_TOKEN", "dapi-env"),
+            ],
+            &[],
+        );
         let s = AuthSettings {
             host: Some("explicit.example.com".into()),
             ..AuthSettings::default()
         };
-        assert_eq!(resolved(&s, &e), ("https://explicit.example.com/".into(), "pat", None));
+        assert_eq!(
+            resolved(&s, &e),
+            ("https://explicit.example.com/".into(), "pat", None)
+        );
     }
 
     #[test]
     fn the_settings_default_profile_is_used_when_none_is_requested() {
         let e = env(&[("HOME", "/home/u")], &[("/home/u/.databrickscfg", CFG)]);
         let c = resolve(&AuthSettings::default(), &e);
-        assert!(matches!(&c, Ok(c) if c.host.as_str() == "https://ci.example.com/"
+        assert!(
+            matches!(&c, Ok(c) if c.host.as_str() == "https://ci.example.com/"
             && c.credentials.method() == "oauth-m2m"
             && c.warehouse_id.as_deref() == Some("wh-ci")
-            && c.profile.as_deref() == Some("ci")));
+            && c.profile.as_deref() == Some("ci"))
+        );
     }
 
     #[test]
     fn the_profile_from_the_environment_is_used_and_the_config_file_can_move() {
         let e = env(
-            &[("DATABRICKS_CONFIG_PROFILE", "dev"), ("DATABRICKS_CONFIG_FILE", "/etc/dbcfg")],
+            &[
+                ("DATABRICKS_CONFIG_PROFILE", "dev"),
+                ("DATABRICKS_CONFIG_FILE", "/etc/dbcfg"),
+            ],
             &[("/etc/dbcfg", CFG)],
         );
         assert_eq!(
@@ -736,19 +778,29 @@ mod tests {
 
     #[test]
     fn the_profile_only_fills_empty_fields() {
-        let e = env(&[("DATABRICKS_TOKEN", "dapi-env")], &[("/h/.databrickscfg", CFG)]);
+        let e = env(
+            &[("DATABRICKS_TOKEN", "dapi-env")],
+            &[("/h/.databrickscfg", CFG)],
+        );
         let s = AuthSettings {
             profile: Some("ci".into()),
             config_file: Some("/h/.databrickscfg".into()),
             ..AuthSettings::default()
         };
-        assert_eq!(resolved(&s, &e), ("https://ci.example.com/".into(), "pat", Some("ci".into())));
+        assert_eq!(
+            resolved(&s, &e),
+            ("https://ci.example.com/".into(), "pat", Some("ci".into()))
+        );
     }
 
     #[test]
     fn the_file_is_skipped_when_host_and_credential_are_already_known() {
         let e = env(
-            &[("HOME", "/h"), ("DATABRICKS_HOST", "https://env.example.com"), ("DATABRICKS_TOKEN", "t")],
+            &[
+                ("HOME", "/h"),
+                ("DATABRICKS_HOST", "https://env.example.com"),
+                ("DATABRICKS_TOKEN", "t"),
+            ],
             &[("/h/.databrickscfg", "this is not ini")],
         );
         assert_eq!(resolved(&AuthSettings::default(), &e).2, None);
@@ -775,7 +827,10 @@ mod tests {
         let base = [
             ("DATABRICKS_HOST", "https://h.example.com"),
             ("DATABRICKS_CLIENT_ID", "sp"),
-            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh.example/token?x=1"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://gh.example/token?x=1",
+            ),
             ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh"),
         ];
         let audience = |extra: &[(&str, &str)]| {
@@ -790,13 +845,20 @@ mod tests {
             }
         };
         assert_eq!(audience(&[]), "https://h.example.com/oidc/v1/token");
-        assert_eq!(audience(&[("DATABRICKS_TOKEN_AUDIENCE", "acct-1")]), "acct-1");
+        assert_eq!(
+            audience(&[("DATABRICKS_TOKEN_AUDIENCE", "acct-1")]),
+            "acct-1"
+        );
     }
 
     #[test]
     fn a_pinned_auth_type_with_missing_inputs_says_what_is_missing() {
         let e = env(
-            &[("DATABRICKS_HOST", "h.example.com"), ("DATABRICKS_TOKEN", "t"), ("DATABRICKS_AUTH_TYPE", "oauth-m2m")],
+            &[
+                ("DATABRICKS_HOST", "h.example.com"),
+                ("DATABRICKS_TOKEN", "t"),
+                ("DATABRICKS_AUTH_TYPE", "oauth-m2m"),
+            ],
             &[],
         );
         insta::assert_snapshot!(resolved(&AuthSettings::default(), &e).0);

@@ -14,7 +14,7 @@ use super::auth::AuthError;
 pub enum DatabricksError {
     /// The server answered with an error status.
     #[error("{0}")]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// No credentials could be resolved, or the token endpoint refused them.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -40,7 +40,7 @@ pub enum DatabricksError {
     Decode { url: String, message: String },
     /// A SQL statement ended FAILED (the HTTP status was 200).
     #[error("{0}")]
-    Statement(#[from] StatementError),
+    Statement(Box<StatementError>),
     /// A caller's deadline passed before the operation finished.
     #[error("{what} did not finish within {deadline:?}")]
     Deadline { what: String, deadline: Duration },
@@ -48,6 +48,18 @@ pub enum DatabricksError {
     /// shape, such as EXTERNAL_LINKS results).
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl From<ApiError> for DatabricksError {
+    fn from(e: ApiError) -> Self {
+        DatabricksError::Api(Box::new(e))
+    }
+}
+
+impl From<StatementError> for DatabricksError {
+    fn from(e: StatementError) -> Self {
+        DatabricksError::Statement(Box::new(e))
+    }
 }
 
 impl DatabricksError {
@@ -206,7 +218,11 @@ pub(crate) fn parse_proto_duration(text: &str) -> Option<Duration> {
 }
 
 fn looks_like_html(body: &str) -> bool {
-    let head: String = body.chars().take(64).collect::<String>().to_ascii_lowercase();
+    let head: String = body
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase();
     head.starts_with("<!doctype") || head.starts_with("<html") || head.starts_with('<')
 }
 

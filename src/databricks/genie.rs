@@ -183,8 +183,9 @@ impl GenieClient {
         let mut reasks = 0;
         loop {
             let mut permit = self.limiter.acquire().await;
-            let (conversation_id, message_id) =
-                self.start(space_id, question, &mut permit, started, deadline).await?;
+            let (conversation_id, message_id) = self
+                .start(space_id, question, &mut permit, started, deadline)
+                .await?;
             let message = self
                 .poll(space_id, &conversation_id, &message_id, started, deadline)
                 .await?;
@@ -192,9 +193,14 @@ impl GenieClient {
             let rate_limited = error_type
                 .as_deref()
                 .is_some_and(|t| t.starts_with("RATE_LIMIT_EXCEEDED"));
-            if message.status == MessageStatus::Failed && rate_limited && reasks < RATE_LIMIT_REASKS {
+            if message.status == MessageStatus::Failed && rate_limited && reasks < RATE_LIMIT_REASKS
+            {
                 reasks += 1;
-                tracing::warn!(space_id, error_type, "Genie is rate limiting: pausing, then asking again");
+                tracing::warn!(
+                    space_id,
+                    error_type,
+                    "Genie is rate limiting: pausing, then asking again"
+                );
                 self.limiter.pause(None);
                 continue;
             }
@@ -238,7 +244,9 @@ impl GenieClient {
                     match self.reconcile(space_id, question, sent_at_ms).await? {
                         Some(ids) => ids,
                         None => {
-                            tracing::warn!("the question is not in the space's conversations: asking it again");
+                            tracing::warn!(
+                                "the question is not in the space's conversations: asking it again"
+                            );
                             continue;
                         }
                     }
@@ -289,7 +297,8 @@ impl GenieClient {
         question: &str,
         sent_at_ms: i64,
     ) -> Result<Option<(String, String)>, DatabricksError> {
-        let call = Call::get(format!("{}/conversations", space_path(space_id))).query("page_size", 50);
+        let call =
+            Call::get(format!("{}/conversations", space_path(space_id))).query("page_size", 50);
         let listed: ListConversationsResponse = self.api.send(call).await?;
         let candidates = listed.conversations.iter().filter(|c| {
             let recent = c
@@ -302,11 +311,16 @@ impl GenieClient {
             recent && title_fits
         });
         for conversation in candidates {
-            let Some(cid) = conversation.id() else { continue };
+            let Some(cid) = conversation.id() else {
+                continue;
+            };
             if self.is_claimed(cid) {
                 continue;
             }
-            let call = Call::get(format!("{}/conversations/{cid}/messages", space_path(space_id)));
+            let call = Call::get(format!(
+                "{}/conversations/{cid}/messages",
+                space_path(space_id)
+            ));
             let messages: ListMessagesResponse = self.api.send(call).await?;
             let ours = messages
                 .messages
@@ -314,7 +328,11 @@ impl GenieClient {
                 .find(|m| m.content.as_deref() == Some(question))
                 .and_then(GenieMessage::id);
             if let Some(mid) = ours {
-                tracing::info!(conversation_id = cid, message_id = mid, "found the conversation the lost request started");
+                tracing::info!(
+                    conversation_id = cid,
+                    message_id = mid,
+                    "found the conversation the lost request started"
+                );
                 return Ok(Some((cid.to_string(), mid.to_string())));
             }
         }
@@ -344,7 +362,10 @@ impl GenieClient {
             let pause = self.api.policy().backoff(attempt);
             if started.elapsed() + pause > deadline {
                 return Err(DatabricksError::Deadline {
-                    what: format!("Genie message {message_id} (last status {:?})", message.status),
+                    what: format!(
+                        "Genie message {message_id} (last status {:?})",
+                        message.status
+                    ),
                     deadline,
                 });
             }
@@ -353,7 +374,11 @@ impl GenieClient {
     }
 
     /// Classifies a final message, fetching the query result when there is one.
-    async fn outcome(&self, space_id: &str, message: &GenieMessage) -> Result<Outcome, DatabricksError> {
+    async fn outcome(
+        &self,
+        space_id: &str,
+        message: &GenieMessage,
+    ) -> Result<Outcome, DatabricksError> {
         match message.status {
             MessageStatus::Failed | MessageStatus::Cancelled => {
                 let error = message.error.clone().unwrap_or_default();
@@ -376,7 +401,9 @@ impl GenieClient {
         let answer_text = text_of(&message.attachments, false);
         if let Some(attachment) = query {
             let expired = message.status == MessageStatus::QueryResultExpired;
-            let result = self.query_result(space_id, message, attachment, expired).await?;
+            let result = self
+                .query_result(space_id, message, attachment, expired)
+                .await?;
             let q = attachment.query.clone().unwrap_or_default();
             return Ok(Outcome::Sql {
                 sql: q.query.unwrap_or_default(),
@@ -408,11 +435,15 @@ impl GenieClient {
             message.id().unwrap_or_default()
         );
         let Some(aid) = attachment.attachment_id.as_deref() else {
-            let legacy: QueryResultResponse = self.api.send(Call::get(format!("{base}/query-result"))).await?;
+            let legacy: QueryResultResponse = self
+                .api
+                .send(Call::get(format!("{base}/query-result")))
+                .await?;
             return self.rows(legacy).await;
         };
         let read = Call::get(format!("{base}/attachments/{aid}/query-result"));
-        let rerun = Call::post_idempotent(format!("{base}/attachments/{aid}/execute-query"), json!({}));
+        let rerun =
+            Call::post_idempotent(format!("{base}/attachments/{aid}/execute-query"), json!({}));
         if expired {
             return self.rows(self.api.send(rerun).await?).await;
         }
@@ -445,9 +476,16 @@ impl GenieClient {
     }
 
     /// One evaluation run.
-    pub async fn get_eval_run(&self, space_id: &str, run_id: &str) -> Result<EvalRun, DatabricksError> {
+    pub async fn get_eval_run(
+        &self,
+        space_id: &str,
+        run_id: &str,
+    ) -> Result<EvalRun, DatabricksError> {
         self.api
-            .send(Call::get(format!("{}/eval-runs/{run_id}", space_path(space_id))))
+            .send(Call::get(format!(
+                "{}/eval-runs/{run_id}",
+                space_path(space_id)
+            )))
             .await
     }
 
@@ -478,7 +516,11 @@ impl GenieClient {
     }
 
     /// Every result line of an evaluation run, following page tokens.
-    pub async fn eval_results(&self, space_id: &str, run_id: &str) -> Result<Vec<EvalResult>, DatabricksError> {
+    pub async fn eval_results(
+        &self,
+        space_id: &str,
+        run_id: &str,
+    ) -> Result<Vec<EvalResult>, DatabricksError> {
         let path = format!("{}/eval-runs/{run_id}/results", space_path(space_id));
         let mut results = Vec::new();
         let mut token: Option<String> = None;
@@ -504,7 +546,10 @@ impl GenieClient {
         run_id: &str,
         result_id: &str,
     ) -> Result<EvalResultDetails, DatabricksError> {
-        let path = format!("{}/eval-runs/{run_id}/results/{result_id}", space_path(space_id));
+        let path = format!(
+            "{}/eval-runs/{run_id}/results/{result_id}",
+            space_path(space_id)
+        );
         self.api.send(Call::get(path)).await
     }
 }

@@ -220,7 +220,11 @@ impl ApiClient {
     pub async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, DatabricksError> {
         let url = self.url(&call.path)?;
         let text = self.send_text(&call, &url).await?;
-        let json = if text.trim().is_empty() { "null" } else { text.as_str() };
+        let json = if text.trim().is_empty() {
+            "null"
+        } else {
+            text.as_str()
+        };
         serde_json::from_str(json).map_err(|e| DatabricksError::Decode {
             url: url.path().to_string(),
             message: format!("{e} in `{}`", json.chars().take(200).collect::<String>()),
@@ -228,10 +232,13 @@ impl ApiClient {
     }
 
     fn url(&self, path: &str) -> Result<Url, DatabricksError> {
-        self.inner.base.join(path).map_err(|e| DatabricksError::Decode {
-            url: path.to_string(),
-            message: format!("invalid request path: {e}"),
-        })
+        self.inner
+            .base
+            .join(path)
+            .map_err(|e| DatabricksError::Decode {
+                url: path.to_string(),
+                message: format!("invalid request path: {e}"),
+            })
     }
 
     async fn send_text(&self, call: &Call, url: &Url) -> Result<String, DatabricksError> {
@@ -246,7 +253,9 @@ impl ApiClient {
                 Err(failure) => failure,
             };
             let wait = match failure {
-                Failure::Status(e) if e.status == 401 && !refreshed_token && self.inner.tokens.can_refresh() => {
+                Failure::Status(e)
+                    if e.status == 401 && !refreshed_token && self.inner.tokens.can_refresh() =>
+                {
                     tracing::debug!(path = %url.path(), "401: refreshing the token once");
                     self.inner.tokens.invalidate().await;
                     refreshed_token = true;
@@ -254,10 +263,12 @@ impl ApiClient {
                 }
                 Failure::Status(e) => match retry_wait(&e, call, attempt, &policy) {
                     Some(wait) => (wait, e.to_string()),
-                    None => return Err(DatabricksError::Api(e)),
+                    None => return Err(e.into()),
                 },
                 Failure::NotSent(message) => (policy.backoff(attempt), message),
-                Failure::MaybeSent(message) if call.idempotent => (policy.backoff(attempt), message),
+                Failure::MaybeSent(message) if call.idempotent => {
+                    (policy.backoff(attempt), message)
+                }
                 Failure::MaybeSent(message) => {
                     return Err(DatabricksError::Ambiguous {
                         url: url.path().to_string(),
@@ -313,7 +324,9 @@ impl ApiClient {
         if status.is_success() {
             return Ok(Ok(text));
         }
-        Ok(Err(Failure::Status(api_error(call, url, status, &headers, &text))))
+        Ok(Err(Failure::Status(api_error(
+            call, url, status, &headers, &text,
+        ))))
     }
 }
 
@@ -351,10 +364,12 @@ fn api_error(
         path: url.path().to_string(),
         status: status.as_u16(),
         error_code: parsed.error_code,
-        message: parsed
-            .message
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("no message").to_string()),
+        message: parsed.message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
+            status
+                .canonical_reason()
+                .unwrap_or("no message")
+                .to_string()
+        }),
         request_id: parsed
             .request_id
             .or_else(|| header("x-request-id"))
@@ -387,7 +402,10 @@ mod tests {
         for (attempt, floor) in [(1, 100), (3, 300), (10, 1000), (25, 1000)] {
             let wait = policy.backoff(attempt);
             assert!(wait >= Duration::from_millis(floor), "{attempt}: {wait:?}");
-            assert!(wait < Duration::from_millis(floor + 100), "{attempt}: {wait:?}");
+            assert!(
+                wait < Duration::from_millis(floor + 100),
+                "{attempt}: {wait:?}"
+            );
         }
     }
 

@@ -100,7 +100,10 @@ impl QuestionLimiter {
     /// Waits for a free slot and then for this question's start time.
     pub async fn acquire(&self) -> QuestionPermit {
         // The semaphore is never closed, so `ok()` always holds a slot here.
-        let slot = Arc::clone(&self.shared.in_flight).acquire_owned().await.ok();
+        let slot = Arc::clone(&self.shared.in_flight)
+            .acquire_owned()
+            .await
+            .ok();
         self.shared.wait_for_start().await;
         QuestionPermit {
             shared: Arc::clone(&self.shared),
@@ -159,7 +162,9 @@ impl Shared {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pacer> {
         // The pacer holds two instants and no invariant a panicking holder could break.
-        self.pacer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.pacer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -202,7 +207,10 @@ mod tests {
         let _b = limiter.acquire().await;
         assert_eq!(limiter.in_flight(), 2);
         let waiting = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
-        assert!(waiting.is_err(), "a third question started while two were open");
+        assert!(
+            waiting.is_err(),
+            "a third question started while two were open"
+        );
         drop(a);
         let third = tokio::time::timeout(Duration::from_millis(500), limiter.acquire()).await;
         assert!(third.is_ok());

@@ -41,7 +41,11 @@ impl Workspace {
         policy: http::RetryPolicy,
         limiter: limiter::QuestionLimiter,
     ) -> Result<Self, DatabricksError> {
-        Ok(Self::from_api(http::ApiClient::new(config, policy)?, config, limiter))
+        Ok(Self::from_api(
+            http::ApiClient::new(config, policy)?,
+            config,
+            limiter,
+        ))
     }
 
     /// Connects to `base` instead of the configured host (a simulator or a mock server).

@@ -35,9 +35,11 @@ impl ConfigFile {
             let indent = raw.len() - raw.trim_start().len() + 1;
             if let Some(rest) = line.strip_prefix('[') {
                 let Some(name) = rest.strip_suffix(']') else {
-                    return Err(Diagnostic::error(file, "a section header is missing its `]`")
-                        .at(line_no, indent)
-                        .hint("write profile headers as `[name]`"));
+                    return Err(
+                        Diagnostic::error(file, "a section header is missing its `]`")
+                            .at(line_no, indent)
+                            .hint("write profile headers as `[name]`"),
+                    );
                 };
                 current = name.trim().to_string();
                 sections.entry(current.clone()).or_default();
@@ -109,7 +111,10 @@ client_secret = s3cr=t
         let file = ConfigFile::parse("cfg", SAMPLE).unwrap_or_default();
         assert_eq!(file.default_profile_name(), "ci");
         let ci = file.profile("ci").cloned().unwrap_or_default();
-        assert_eq!(ci.get("host").map(String::as_str), Some("https://ci.cloud.databricks.com"));
+        assert_eq!(
+            ci.get("host").map(String::as_str),
+            Some("https://ci.cloud.databricks.com")
+        );
         assert_eq!(ci.get("client_secret").map(String::as_str), Some("s3cr=t"));
         assert_eq!(file.profile_names(), vec!["DEFAULT", "ci"]);
         assert!(file.profile(SETTINGS_SECTION).is_none());

@@ -20,12 +20,18 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
-        Self { role: "system".into(), content: content.into() }
+        Self {
+            role: "system".into(),
+            content: content.into(),
+        }
     }
 
     /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: "user".into(), content: content.into() }
+        Self {
+            role: "user".into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -38,7 +44,10 @@ pub struct ChatOptions {
 
 impl Default for ChatOptions {
     fn default() -> Self {
-        Self { max_tokens: 2048, temperature: 0.0 }
+        Self {
+            max_tokens: 2048,
+            temperature: 0.0,
+        }
     }
 }
 
@@ -92,7 +101,10 @@ impl ServingClient {
         let text = self.complete(model, messages, options, true).await?;
         serde_json::from_str(strip_code_fence(&text)).map_err(|e| DatabricksError::Decode {
             url: CHAT_PATH.into(),
-            message: format!("the model did not return a JSON object ({e}): {}", text.chars().take(200).collect::<String>()),
+            message: format!(
+                "the model did not return a JSON object ({e}): {}",
+                text.chars().take(200).collect::<String>()
+            ),
         })
     }
 
@@ -112,7 +124,10 @@ impl ServingClient {
         if json_mode {
             body["response_format"] = json!({ "type": "json_object" });
         }
-        let response: ChatResponse = self.api.send(Call::post_idempotent(CHAT_PATH, body)).await?;
+        let response: ChatResponse = self
+            .api
+            .send(Call::post_idempotent(CHAT_PATH, body))
+            .await?;
         response
             .choices
             .into_iter()

@@ -94,13 +94,18 @@ impl SqlClient {
         match self.api.send::<StatementResponse>(call).await {
             Err(DatabricksError::Ambiguous { url, message }) => {
                 tracing::warn!(%url, %message, "statement submission outcome unknown: reconciling through query history");
-                match self.find_in_history(marker, &options.warehouse_id, sent_at_ms).await? {
+                match self
+                    .find_in_history(marker, &options.warehouse_id, sent_at_ms)
+                    .await?
+                {
                     Some(statement_id) => Ok(StatementResponse {
                         statement_id: Some(statement_id),
                         ..StatementResponse::default()
                     }),
                     None => {
-                        tracing::warn!("the statement is not in query history: submitting it again");
+                        tracing::warn!(
+                            "the statement is not in query history: submitting it again"
+                        );
                         self.api
                             .send(Call::post_create("/api/2.0/sql/statements", body))
                             .await
@@ -121,7 +126,10 @@ impl SqlClient {
         for round in 1..=2 {
             let call = Call::get("/api/2.0/sql/history/queries")
                 .query("filter_by.warehouse_ids", warehouse_id)
-                .query("filter_by.query_start_time_range.start_time_ms", since_ms - 60_000)
+                .query(
+                    "filter_by.query_start_time_range.start_time_ms",
+                    since_ms - 60_000,
+                )
                 .query("max_results", 100);
             let history: QueryHistoryResponse = self.api.send(call).await?;
             let found = history.res.into_iter().find(|q| {
@@ -189,7 +197,10 @@ impl SqlClient {
 
     /// All rows of a finished statement: the first chunk in the response, then every
     /// `next_chunk_index`.
-    pub async fn all_rows(&self, response: StatementResponse) -> Result<ResultSet, DatabricksError> {
+    pub async fn all_rows(
+        &self,
+        response: StatementResponse,
+    ) -> Result<ResultSet, DatabricksError> {
         let statement_id = response.statement_id.clone().unwrap_or_default();
         let mut rows = Vec::new();
         let mut chunk = response.result.clone();

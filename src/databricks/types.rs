@@ -112,12 +112,21 @@ impl StartConversationResponse {
         let conversation = self
             .conversation_id
             .clone()
-            .or_else(|| self.conversation.as_ref().and_then(|c| c.id().map(str::to_string)))
-            .or_else(|| self.message.as_ref().and_then(|m| m.conversation_id.clone()))?;
-        let message = self
-            .message_id
-            .clone()
-            .or_else(|| self.message.as_ref().and_then(|m| m.id().map(str::to_string)))?;
+            .or_else(|| {
+                self.conversation
+                    .as_ref()
+                    .and_then(|c| c.id().map(str::to_string))
+            })
+            .or_else(|| {
+                self.message
+                    .as_ref()
+                    .and_then(|m| m.conversation_id.clone())
+            })?;
+        let message = self.message_id.clone().or_else(|| {
+            self.message
+                .as_ref()
+                .and_then(|m| m.id().map(str::to_string))
+        })?;
         Some((conversation, message))
     }
 }
@@ -529,7 +538,9 @@ impl ResultManifest {
 /// A result set built from a manifest and the chunks fetched for it.
 pub fn result_set(manifest: Option<&ResultManifest>, rows: Vec<Vec<Option<String>>>) -> ResultSet {
     ResultSet {
-        columns: manifest.map(ResultManifest::result_columns).unwrap_or_default(),
+        columns: manifest
+            .map(ResultManifest::result_columns)
+            .unwrap_or_default(),
         rows,
         truncated: manifest.and_then(|m| m.truncated).unwrap_or(false),
     }
