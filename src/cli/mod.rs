@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod fmt;
 mod log;
+mod patch;
 mod schema;
 mod sim;
-mod patch;
 mod validate;
 
 /// Process exit codes, as documented in the README (design §8).

@@ -371,7 +371,9 @@ fn check_category(file: &str, q: &Benchmark) -> Option<Diagnostic> {
             format!("`{}` has an unknown category `{}`", q.id, q.category),
         )
         .at(line, col)
-        .hint(format!("did you mean `{suggestion}`? (custom categories are fine)")),
+        .hint(format!(
+            "did you mean `{suggestion}`? (custom categories are fine)"
+        )),
     )
 }
 
