@@ -19,6 +19,7 @@ use crate::git::fs::load_dir;
 use crate::model::settings::EvalEngine;
 use crate::report::{self, Report, junit, markdown};
 use crate::runner::connect::connect;
+use crate::runner::live::Unresolved;
 use crate::runner::evaluate::{Against, Options, Plan, prepare, run as run_evaluation};
 
 /// Which space to ask.
@@ -116,7 +117,11 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     let mut announce = |q: &QuestionResult| {
         tracing::debug!(id = %q.id, outcome = ?q.outcome, "graded");
     };
-    let results = run_evaluation(&prepared, &workspace, &args.repo, &mut announce).await?;
+    let results = match run_evaluation(&prepared, &workspace, &args.repo, &mut announce).await {
+        Ok(results) => results,
+        Err(e) if e.downcast_ref::<Unresolved>().is_some() => return invalid(&format!("{e:#}")),
+        Err(e) => return Err(e),
+    };
     let report = report::build(&results, &prepared.project.settings.thresholds, baseline.as_ref());
     write_outputs(&args.out, &results, &report)?;
     print_report(&report, args.output, &args.out)?;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::Value;
 
 use crate::databricks::genie::GenieClient;
@@ -48,6 +48,12 @@ impl Resolution {
     }
 }
 
+/// The repository space matches no live space, or several: a configuration problem, fixed
+/// by pinning the id (the message says how).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unresolved(pub String);
+
 /// A resolved live space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveSpace {
@@ -85,10 +91,11 @@ pub async fn resolve(
         space.name
     );
     let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) else {
-        bail!(
+        return Err(Unresolved(format!(
             "cannot tell which live space `{}` is: no space_id in the settings, no bundle deployment state and no title; {pin}",
             space.name
-        );
+        ))
+        .into());
     };
     let spaces = genie
         .list_spaces()
@@ -106,15 +113,17 @@ pub async fn resolve(
                 title: title.to_string(),
             },
         }),
-        [] => bail!(
+        [] => Err(Unresolved(format!(
             "no live Genie space is titled \"{title}\" (space `{}`); deploy it first, or {pin}",
             space.name
-        ),
-        many => bail!(
+        ))
+        .into()),
+        many => Err(Unresolved(format!(
             "{} live Genie spaces are titled \"{title}\" ({}); {pin}",
             many.len(),
             many.join(", ")
-        ),
+        ))
+        .into()),
     }
 }
 
