@@ -11,6 +11,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use genie_gitops::eval::results::{self, Outcome, RunResults};
 use genie_gitops::sim::data::default_as_of;
+use genie_gitops::sim::server::serving::ChatScript;
 use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
@@ -35,6 +36,11 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The fixture repository with fast question limits and, optionally, a pinned live space id.
 fn repo(space_id: Option<&str>) -> tempfile::TempDir {
+    repo_with(space_id, "")
+}
+
+/// [`repo`] with more settings appended.
+fn repo_with(space_id: Option<&str>, extra_settings: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(Path::new(FIXTURE), dir.path());
     let pin = space_id
@@ -44,7 +50,7 @@ fn repo(space_id: Option<&str>) -> tempfile::TempDir {
         "version: 1\nspaces:\n  wanderbricks:\n    benchmarks:\n      - benchmarks/golden-queries.yaml\n{pin}\
          thresholds:\n  min_accuracy: 0.9\n  max_regressions: 0\n  p0_must_pass: true\n\
          evaluation:\n  as_of: \"2025-06-30\"\n\
-         genie:\n  questions_per_minute: 100000\n  concurrency: 8\n"
+         genie:\n  questions_per_minute: 100000\n  concurrency: 8\n{extra_settings}"
     );
     std::fs::write(dir.path().join(".genie-gitops.yml"), settings).unwrap();
     dir
@@ -52,11 +58,13 @@ fn repo(space_id: Option<&str>) -> tempfile::TempDir {
 
 /// The simulator with the fixture's workspace, its space created at start-up.
 async fn simulator() -> SimHandle {
+    simulator_with(Settings::default()).await
+}
+
+async fn simulator_with(settings: Settings) -> SimHandle {
     let workspace =
         SimWorkspace::load(Path::new(FIXTURE), Some("dev"), 42, default_as_of()).unwrap();
-    spawn(workspace.into_sim_config(Settings::default(), 0))
-        .await
-        .unwrap()
+    spawn(workspace.into_sim_config(settings, 0)).await.unwrap()
 }
 
 /// Runs the binary with the workspace at `host` (off the async threads, so the in-process
@@ -148,9 +156,14 @@ fn assert_every_failure_is_blamed(results: &RunResults) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_space_is_evaluated_strictly_and_every_failure_is_blamed() {
-    let sim = simulator().await;
+    let chat = ChatScript::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sim/chat-responses.yaml")).unwrap();
+    let sim = simulator_with(Settings {
+        chat_script: Some(chat),
+        ..Settings::default()
+    })
+    .await;
     let space_id = sim.spaces()["wanderbricks"].clone();
-    let repo = repo(Some(&space_id));
+    let repo = repo_with(Some(&space_id), "llm:\n  endpoint: judge-model\n");
     let out = tempfile::tempdir().unwrap();
     let output = evaluate(
         sim.base_url(),
@@ -171,6 +184,19 @@ async fn the_live_space_is_evaluated_strictly_and_every_failure_is_blamed() {
     }
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(report.lines().nth(2).unwrap_or("").starts_with("**❌ FAIL**"), "{report}");
+    // The LLM judge is asked only where the code judges disagree, and never decides a pass.
+    let semantic: Vec<_> = results
+        .questions
+        .iter()
+        .flat_map(|q| q.judges.iter().filter(|j| j.judge == "semantic_equivalence").map(move |j| (q, j)))
+        .collect();
+    assert!(!semantic.is_empty(), "no question had disagreeing code judges");
+    assert!(semantic.len() < results.questions.len());
+    for (q, j) in &semantic {
+        assert!(j.detail.contains("semantic-equivalence.v1"), "{}", j.detail);
+        let result_match = q.judges.iter().find(|j| j.judge == "result_match").map(|j| j.verdict);
+        assert_eq!(q.outcome.is_pass(), result_match == Some(results::JudgeVerdict::Pass));
+    }
     // Every question asked once, in a fresh conversation each.
     assert_eq!(sim.asked_questions().len(), 48);
 }

@@ -6,8 +6,10 @@
 //! limit). Also the per-question comparison options derived from the gold SQL and a lint for
 //! gold SQL that hard-codes dates under a relative-date question.
 //!
-//! LLM judges (semantic equivalence, an arbiter on disagreements) are not implemented yet:
-//! the result match stays the only thing that decides a pass.
+//! The LLM judge (semantic equivalence, asked only when an LLM endpoint is configured and the
+//! code judges disagree) is built here as a prompt from the versioned file
+//! `prompts/semantic-equivalence.v1.md` and a strict parser of its JSON reply; the runner sends
+//! it. It is advisory: the result match alone decides a pass.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -46,6 +48,67 @@ pub fn code_judges(input: &JudgeInput<'_>) -> Vec<Judgement> {
         logic(input),
         completeness(input),
     ]
+}
+
+/// The name and version of the semantic-equivalence prompt (its file under `prompts/`).
+pub const SEMANTIC_PROMPT: &str = "semantic-equivalence.v1";
+
+const SEMANTIC_TEMPLATE: &str = include_str!("../../prompts/semantic-equivalence.v1.md");
+
+/// Whether the code judges disagree on an SQL answer: the result and the structure point
+/// different ways (a result match with a structural difference, or the reverse), or the
+/// result could not be judged. Only then is an LLM asked.
+pub fn needs_semantic_judge(judges: &[Judgement]) -> bool {
+    let verdict = |name: &str| {
+        judges
+            .iter()
+            .find(|j| j.judge == name)
+            .map(|j| j.verdict)
+    };
+    if verdict("executes") != Some(JudgeVerdict::Pass) {
+        return false;
+    }
+    let structure_same = verdict("schema") == Some(JudgeVerdict::Pass)
+        && verdict("logic") == Some(JudgeVerdict::Pass);
+    match verdict("result_match") {
+        Some(JudgeVerdict::Pass) => !structure_same,
+        Some(JudgeVerdict::Fail) => structure_same,
+        _ => true,
+    }
+}
+
+/// The semantic-equivalence prompt for one answer.
+pub fn semantic_prompt(question: &str, gold_sql: &str, genie_sql: &str, judges: &[Judgement]) -> String {
+    let findings: Vec<String> = judges
+        .iter()
+        .map(|j| format!("{} {}: {}", j.judge, code(&j.verdict), j.detail))
+        .collect();
+    SEMANTIC_TEMPLATE
+        .replace("{{question}}", question)
+        .replace("{{gold_sql}}", gold_sql.trim())
+        .replace("{{genie_sql}}", genie_sql.trim())
+        .replace("{{findings}}", &findings.join("; "))
+}
+
+/// Reads the model's reply strictly: an object with `verdict` `correct` or `incorrect` and a
+/// non-empty `rationale`; anything else is an error (the caller retries).
+pub fn parse_semantic_reply(reply: &serde_json::Value) -> Result<Judgement, String> {
+    let verdict = match reply.get("verdict").and_then(serde_json::Value::as_str) {
+        Some("correct") => JudgeVerdict::Pass,
+        Some("incorrect") => JudgeVerdict::Fail,
+        other => return Err(format!("`verdict` must be \"correct\" or \"incorrect\", got {other:?}")),
+    };
+    let rationale = reply
+        .get("rationale")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or("`rationale` must be a non-empty string")?;
+    Ok(judgement(
+        "semantic_equivalence",
+        verdict,
+        format!("{rationale} ({SEMANTIC_PROMPT})"),
+    ))
 }
 
 fn judgement(judge: &str, verdict: JudgeVerdict, detail: impl Into<String>) -> Judgement {
@@ -448,6 +511,28 @@ mod tests {
         });
         assert_eq!(judges[0].verdict, JudgeVerdict::Fail);
         assert!(judges[1..].iter().all(|j| j.verdict == JudgeVerdict::Skipped));
+    }
+
+    #[test]
+    fn the_llm_is_asked_only_when_the_code_judges_disagree() {
+        let j = |name: &str, verdict| judgement(name, verdict, "");
+        use JudgeVerdict::*;
+        let agree = [j("executes", Pass), j("result_match", Fail), j("schema", Fail), j("logic", Pass)];
+        assert!(!needs_semantic_judge(&agree));
+        let disagree = [j("executes", Pass), j("result_match", Fail), j("schema", Pass), j("logic", Pass)];
+        assert!(needs_semantic_judge(&disagree));
+        let no_sql = [j("executes", Fail), j("result_match", Skipped)];
+        assert!(!needs_semantic_judge(&no_sql));
+        let prompt = semantic_prompt("Q?", "SELECT 1", "SELECT 2", &disagree);
+        assert!(prompt.contains("Gold SQL:\nSELECT 1") && prompt.contains("result_match fail"));
+    }
+
+    #[test]
+    fn llm_replies_are_read_strictly() {
+        let ok = parse_semantic_reply(&serde_json::json!({"verdict": "incorrect", "rationale": "Another year."}));
+        assert_eq!(ok.unwrap().verdict, JudgeVerdict::Fail);
+        assert!(parse_semantic_reply(&serde_json::json!({"verdict": "maybe", "rationale": "x"})).is_err());
+        assert!(parse_semantic_reply(&serde_json::json!({"verdict": "correct"})).is_err());
     }
 
     #[test]

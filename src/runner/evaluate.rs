@@ -23,7 +23,9 @@ use crate::databricks::types::{CreateSpaceRequest, EvalResponse, StatementState}
 use crate::databricks::{DatabricksError, Workspace};
 use crate::eval::asi::SpaceIndex;
 use crate::eval::grade::{GenieAnswer, Graded, QuestionContext, grade, question_result};
-use crate::eval::results::{QuestionResult, RunInfo, RunResults};
+use crate::databricks::serving::{ChatMessage, ChatOptions};
+use crate::eval::judge::{needs_semantic_judge, parse_semantic_reply, semantic_prompt};
+use crate::eval::results::{JudgeVerdict, Judgement, QuestionResult, RunInfo, RunResults};
 use crate::eval::scope::{Scope, select};
 use crate::model::benchmarks::{self, Benchmark};
 use crate::model::diag::Diagnostic;
@@ -481,7 +483,12 @@ async fn evaluate_space(
         results, progress, ..
     } = grader;
     progress.finish();
-    let questions: Vec<QuestionResult> = results.into_iter().flatten().collect();
+    let mut questions: Vec<QuestionResult> = results.into_iter().flatten().collect();
+    if let Some(llm) = &p.project.settings.llm {
+        for q in &mut questions {
+            semantic_judge(ws, &llm.endpoint, q).await;
+        }
+    }
     Ok(RunResults::new(
         p.run_info(target.space_id, target.resolved_by),
         questions,
@@ -528,6 +535,41 @@ impl Grader<'_> {
             *slot = Some(result);
         }
     }
+}
+
+/// How many times the LLM is asked before its judgement is given up.
+const LLM_TRIES: usize = 3;
+
+/// Adds the LLM's semantic-equivalence judgement to a question whose code judges disagree
+/// (advisory: the outcome stays the result match). Replies that are not the required JSON
+/// are asked again; after [`LLM_TRIES`] the judge is recorded as skipped with the reason.
+async fn semantic_judge(ws: &Workspace, endpoint: &str, q: &mut QuestionResult) {
+    let Some(genie_sql) = q.attempts.first().and_then(|a| a.sql.clone()) else {
+        return;
+    };
+    if !needs_semantic_judge(&q.judges) {
+        return;
+    }
+    let prompt = semantic_prompt(&q.question, &q.gold_sql, &genie_sql, &q.judges);
+    let messages = [ChatMessage::user(prompt)];
+    let mut last_error = String::new();
+    for _ in 0..LLM_TRIES {
+        match ws.serving.chat_json(endpoint, &messages, ChatOptions::default()).await {
+            Ok(reply) => match parse_semantic_reply(&reply) {
+                Ok(judgement) => {
+                    q.judges.push(judgement);
+                    return;
+                }
+                Err(e) => last_error = e,
+            },
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    q.judges.push(Judgement {
+        judge: "semantic_equivalence".into(),
+        verdict: JudgeVerdict::Skipped,
+        detail: format!("no usable reply from `{endpoint}` after {LLM_TRIES} tries: {last_error}"),
+    });
 }
 
 /// An error that stops the run instead of counting as a failed answer: the workspace refused
