@@ -43,14 +43,23 @@ fn start_simulator() -> (String, String) {
             .build()
             .expect("simulator runtime");
         runtime.block_on(async move {
-            let workspace = SimWorkspace::load(Path::new(FIXTURE), Some("dev"), 42, default_as_of())
-                .expect("the fixture loads");
+            let workspace =
+                SimWorkspace::load(Path::new(FIXTURE), Some("dev"), 42, default_as_of())
+                    .expect("the fixture loads");
             let sim = spawn(workspace.into_sim_config(Settings::default(), 0))
                 .await
                 .expect("the simulator starts");
-            let id = sim.spaces().get("wanderbricks").cloned().unwrap_or_default();
-            tx.send((sim.base_url().to_string(), sim.token().expose_secret().to_string(), id))
-                .expect("send");
+            let id = sim
+                .spaces()
+                .get("wanderbricks")
+                .cloned()
+                .unwrap_or_default();
+            tx.send((
+                sim.base_url().to_string(),
+                sim.token().expose_secret().to_string(),
+                id,
+            ))
+            .expect("send");
             sim.wait().await;
         });
     });
@@ -79,7 +88,8 @@ fn main() {
         .expect("runtime");
     let mut env = MapEnvironment::default();
     env.vars.insert("DATABRICKS_HOST".into(), url);
-    env.vars.insert("DATABRICKS_TOKEN".into(), token.to_string());
+    env.vars
+        .insert("DATABRICKS_TOKEN".into(), token.to_string());
     let config = auth::resolve(&AuthSettings::default(), &env).expect("auth");
     let limiter = QuestionLimiter::new(LimiterConfig {
         questions_per_minute: 1_000_000.0,
@@ -109,7 +119,8 @@ fn main() {
                 .await
                 .expect("run");
             let report = report::build(&results, &Thresholds::default(), None);
-            let text = serde_json::to_string(&results).unwrap_or_default() + &markdown::render(&report);
+            let text =
+                serde_json::to_string(&results).unwrap_or_default() + &markdown::render(&report);
             (results.questions.len(), text.len())
         });
         let cpu_ms = thread_cpu_ns().unwrap_or_default().saturating_sub(cpu) as f64 / 1e6;
@@ -121,7 +132,10 @@ fn main() {
         );
     }
     per_question.sort_by(f64::total_cmp);
-    let median = per_question.get(per_question.len() / 2).copied().unwrap_or_default();
+    let median = per_question
+        .get(per_question.len() / 2)
+        .copied()
+        .unwrap_or_default();
     println!("median tool CPU per question: {median:.2} ms (target < 5 ms)");
 }
 

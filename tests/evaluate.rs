@@ -156,7 +156,10 @@ fn assert_every_failure_is_blamed(results: &RunResults) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_space_is_evaluated_strictly_and_every_failure_is_blamed() {
-    let chat = ChatScript::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sim/chat-responses.yaml")).unwrap();
+    let chat = ChatScript::from_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sim/chat-responses.yaml"),
+    )
+    .unwrap();
     let sim = simulator_with(Settings {
         chat_script: Some(chat),
         ..Settings::default()
@@ -183,19 +186,41 @@ async fn the_live_space_is_evaluated_strictly_and_every_failure_is_blamed() {
         assert!(out.path().join(name).exists(), "{name} missing");
     }
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(report.lines().nth(2).unwrap_or("").starts_with("**❌ FAIL**"), "{report}");
+    assert!(
+        report
+            .lines()
+            .nth(2)
+            .unwrap_or("")
+            .starts_with("**❌ FAIL**"),
+        "{report}"
+    );
     // The LLM judge is asked only where the code judges disagree, and never decides a pass.
     let semantic: Vec<_> = results
         .questions
         .iter()
-        .flat_map(|q| q.judges.iter().filter(|j| j.judge == "semantic_equivalence").map(move |j| (q, j)))
+        .flat_map(|q| {
+            q.judges
+                .iter()
+                .filter(|j| j.judge == "semantic_equivalence")
+                .map(move |j| (q, j))
+        })
         .collect();
-    assert!(!semantic.is_empty(), "no question had disagreeing code judges");
+    assert!(
+        !semantic.is_empty(),
+        "no question had disagreeing code judges"
+    );
     assert!(semantic.len() < results.questions.len());
     for (q, j) in &semantic {
         assert!(j.detail.contains("semantic-equivalence.v1"), "{}", j.detail);
-        let result_match = q.judges.iter().find(|j| j.judge == "result_match").map(|j| j.verdict);
-        assert_eq!(q.outcome.is_pass(), result_match == Some(results::JudgeVerdict::Pass));
+        let result_match = q
+            .judges
+            .iter()
+            .find(|j| j.judge == "result_match")
+            .map(|j| j.verdict);
+        assert_eq!(
+            q.outcome.is_pass(),
+            result_match == Some(results::JudgeVerdict::Pass)
+        );
     }
     // Every question asked once, in a fresh conversation each.
     assert_eq!(sim.asked_questions().len(), 48);
@@ -210,11 +235,19 @@ async fn evaluate_agrees_with_the_simulators_own_grading_and_trashes_its_tempora
     let output = evaluate(
         sim.base_url(),
         sim.token().expose_secret(),
-        args(repo.path(), out.path(), &["--against", "file", "--engine", "native"]),
+        args(
+            repo.path(),
+            out.path(),
+            &["--against", "file", "--engine", "native"],
+        ),
     )
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));
-    assert_eq!(live_space_ids(&sim).await, before, "the temporary space was not trashed");
+    assert_eq!(
+        live_space_ids(&sim).await,
+        before,
+        "the temporary space was not trashed"
+    );
     let results = read_results(out.path());
     assert_eq!(results.run.resolved_by, "temporary");
     assert_eq!(results.run.engine, "native");
@@ -229,7 +262,10 @@ async fn evaluate_agrees_with_the_simulators_own_grading_and_trashes_its_tempora
             Outcome::NotEvaluable => native == "NEEDS_REVIEW",
         };
         if !agrees {
-            disagreements.push(format!("{}: ours {:?}, native {native}, reasons {:?}", q.id, q.outcome, q.reasons));
+            disagreements.push(format!(
+                "{}: ours {:?}, native {native}, reasons {:?}",
+                q.id, q.outcome, q.reasons
+            ));
         }
     }
     let native_good = results
@@ -259,10 +295,18 @@ async fn repeats_and_a_baseline_report_deltas_and_exit_codes() {
     let output = evaluate(
         sim.base_url(),
         &token,
-        args(repo.path(), first.path(), &["--scope", "p0", "--repeat", "2"]),
+        args(
+            repo.path(),
+            first.path(),
+            &["--scope", "p0", "--repeat", "2"],
+        ),
     )
     .await;
-    assert!(matches!(output.status.code(), Some(0 | 2)), "{}", show(&output));
+    assert!(
+        matches!(output.status.code(), Some(0 | 2)),
+        "{}",
+        show(&output)
+    );
     let baseline = read_results(first.path());
     assert_eq!(baseline.questions.len(), 7);
     assert!(baseline.questions.iter().all(|q| q.attempts.len() == 2));
@@ -278,12 +322,24 @@ async fn repeats_and_a_baseline_report_deltas_and_exit_codes() {
         args(
             repo.path(),
             second.path(),
-            &["--scope", "p0", "--baseline", &baseline_file, "--output", "json"],
+            &[
+                "--scope",
+                "p0",
+                "--baseline",
+                &baseline_file,
+                "--output",
+                "json",
+            ],
         ),
     )
     .await;
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(json!(null));
-    assert_eq!(report["baseline"]["newly_failing"], json!([]), "{}", show(&output));
+    assert_eq!(
+        report["baseline"]["newly_failing"],
+        json!([]),
+        "{}",
+        show(&output)
+    );
     assert_eq!(report["baseline"]["paired"]["before_only"], json!(0));
     let markdown = std::fs::read_to_string(second.path().join("report.md")).unwrap();
     assert!(markdown.contains("## Against the baseline"), "{markdown}");
@@ -302,7 +358,12 @@ async fn repeats_and_a_baseline_report_deltas_and_exit_codes() {
         args(
             repo.path(),
             third.path(),
-            &["--scope", "p0", "--baseline", &perfect_file.display().to_string()],
+            &[
+                "--scope",
+                "p0",
+                "--baseline",
+                &perfect_file.display().to_string(),
+            ],
         ),
     )
     .await;
@@ -310,7 +371,10 @@ async fn repeats_and_a_baseline_report_deltas_and_exit_codes() {
     if now.passed() < now.questions.len() {
         assert_eq!(output.status.code(), Some(2), "{}", show(&output));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("regression(s) against the baseline"), "{stdout}");
+        assert!(
+            stdout.contains("regression(s) against the baseline"),
+            "{stdout}"
+        );
     }
 }
 
@@ -320,18 +384,40 @@ async fn configuration_problems_exit_3_and_ambiguous_titles_say_how_to_pin_the_s
     let repo = repo(None);
     let out = tempfile::tempdir().unwrap();
     let token = sim.token().expose_secret().to_string();
-    let bad_scope = evaluate(sim.base_url(), &token, args(repo.path(), out.path(), &["--scope", "ids:nope"])).await;
+    let bad_scope = evaluate(
+        sim.base_url(),
+        &token,
+        args(repo.path(), out.path(), &["--scope", "ids:nope"]),
+    )
+    .await;
     assert_eq!(bad_scope.status.code(), Some(3), "{}", show(&bad_scope));
     assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("nope"));
 
     // One space titled like the repository's: found by title.
-    let found = evaluate(sim.base_url(), &token, args(repo.path(), out.path(), &["--scope", "ids:wanderbricks_002"])).await;
-    assert!(matches!(found.status.code(), Some(0 | 2)), "{}", show(&found));
+    let found = evaluate(
+        sim.base_url(),
+        &token,
+        args(
+            repo.path(),
+            out.path(),
+            &["--scope", "ids:wanderbricks_002"],
+        ),
+    )
+    .await;
+    assert!(
+        matches!(found.status.code(), Some(0 | 2)),
+        "{}",
+        show(&found)
+    );
     assert_eq!(read_results(out.path()).run.resolved_by, "title");
 
     // A second space with the same title: ambiguous.
     let space: Value = http()
-        .get(format!("{}/api/2.0/genie/spaces/{}?include_serialized_space=true", sim.base_url(), sim.spaces()["wanderbricks"]))
+        .get(format!(
+            "{}/api/2.0/genie/spaces/{}?include_serialized_space=true",
+            sim.base_url(),
+            sim.spaces()["wanderbricks"]
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -351,10 +437,18 @@ async fn configuration_problems_exit_3_and_ambiguous_titles_say_how_to_pin_the_s
         .await
         .unwrap();
     assert!(created.status().is_success());
-    let ambiguous = evaluate(sim.base_url(), &token, args(repo.path(), out.path(), &["--scope", "p0"])).await;
+    let ambiguous = evaluate(
+        sim.base_url(),
+        &token,
+        args(repo.path(), out.path(), &["--scope", "p0"]),
+    )
+    .await;
     assert_eq!(ambiguous.status.code(), Some(3), "{}", show(&ambiguous));
     let stderr = String::from_utf8_lossy(&ambiguous.stderr);
-    assert!(stderr.contains("2 live Genie spaces are titled"), "{stderr}");
+    assert!(
+        stderr.contains("2 live Genie spaces are titled"),
+        "{stderr}"
+    );
     assert!(stderr.contains("space_id"), "{stderr}");
 }
 
@@ -366,13 +460,28 @@ async fn a_dry_run_prints_the_plan_and_makes_no_request() {
     let output = evaluate(
         &server.uri(),
         "t",
-        args(repo.path(), out.path(), &["--dry-run", "--scope", "p0", "--repeat", "3", "--against", "file"]),
+        args(
+            repo.path(),
+            out.path(),
+            &[
+                "--dry-run",
+                "--scope",
+                "p0",
+                "--repeat",
+                "3",
+                "--against",
+                "file",
+            ],
+        ),
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     insta::assert_snapshot!(stdout);
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 0);
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        0
+    );
     assert!(!out.path().join("results.json").exists());
 }
 
@@ -395,7 +504,9 @@ async fn the_temporary_space_is_trashed_when_the_run_fails() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path_regex(r"^/api/2.0/genie/spaces/tmp01/start-conversation$"))
+        .and(path_regex(
+            r"^/api/2.0/genie/spaces/tmp01/start-conversation$",
+        ))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({
             "error_code": "PERMISSION_DENIED", "message": "You cannot ask questions in this space."
         })))
@@ -412,10 +523,18 @@ async fn the_temporary_space_is_trashed_when_the_run_fails() {
     let output = evaluate(
         &server.uri(),
         "t",
-        args(repo.path(), out.path(), &["--against", "file", "--scope", "p0"]),
+        args(
+            repo.path(),
+            out.path(),
+            &["--against", "file", "--scope", "p0"],
+        ),
     )
     .await;
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("You cannot ask questions"), "{}", show(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("You cannot ask questions"),
+        "{}",
+        show(&output)
+    );
     server.verify().await;
 }

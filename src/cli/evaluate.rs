@@ -19,8 +19,8 @@ use crate::git::fs::load_dir;
 use crate::model::settings::EvalEngine;
 use crate::report::{self, Report, junit, markdown};
 use crate::runner::connect::connect;
-use crate::runner::live::Unresolved;
 use crate::runner::evaluate::{Against, Options, Plan, prepare, run as run_evaluation};
+use crate::runner::live::Unresolved;
 
 /// Which space to ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,7 +122,11 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         Err(e) if e.downcast_ref::<Unresolved>().is_some() => return invalid(&format!("{e:#}")),
         Err(e) => return Err(e),
     };
-    let report = report::build(&results, &prepared.project.settings.thresholds, baseline.as_ref());
+    let report = report::build(
+        &results,
+        &prepared.project.settings.thresholds,
+        baseline.as_ref(),
+    );
     write_outputs(&args.out, &results, &report)?;
     print_report(&report, args.output, &args.out)?;
     Ok(if report.gate.passed {
@@ -155,8 +159,14 @@ fn write_outputs(out: &Path, results: &RunResults, report: &Report) -> anyhow::R
         "failures": failures,
     });
     let files = [
-        ("results.json", serde_json::to_string_pretty(results)? + "\n"),
-        ("failures.json", serde_json::to_string_pretty(&failures)? + "\n"),
+        (
+            "results.json",
+            serde_json::to_string_pretty(results)? + "\n",
+        ),
+        (
+            "failures.json",
+            serde_json::to_string_pretty(&failures)? + "\n",
+        ),
         ("report.md", markdown::render(report)),
         ("junit.xml", junit::render(report, results)),
     ];
@@ -193,7 +203,11 @@ fn print_plan(plan: &Plan, format: OutputFormat) -> anyhow::Result<()> {
     )?;
     writeln!(out, "Questions ({}):", plan.questions.len())?;
     for q in &plan.questions {
-        writeln!(out, "  {} [{} {}] {}", q.id, q.priority, q.split, q.question)?;
+        writeln!(
+            out,
+            "  {} [{} {}] {}",
+            q.id, q.priority, q.split, q.question
+        )?;
     }
     Ok(())
 }

@@ -42,7 +42,11 @@ impl SpaceIndex {
     /// Indexes a (resolved) space.
     pub fn from_space(space: &SerializedSpace) -> Self {
         SpaceIndex {
-            tables: space.tables().iter().map(|t| t.identifier.clone()).collect(),
+            tables: space
+                .tables()
+                .iter()
+                .map(|t| t.identifier.clone())
+                .collect(),
             metric_views: space
                 .metric_views()
                 .iter()
@@ -136,7 +140,12 @@ fn explain_one(finding: &Finding, input: &AsiInput<'_>, index: &SpaceIndex) -> A
     }
 }
 
-fn object(kind: &str, name: impl Into<String>, location: impl Into<String>, in_space: bool) -> BlamedObject {
+fn object(
+    kind: &str,
+    name: impl Into<String>,
+    location: impl Into<String>,
+    in_space: bool,
+) -> BlamedObject {
     BlamedObject {
         kind: kind.to_string(),
         name: name.into(),
@@ -192,7 +201,10 @@ fn resolve(blame: &Blame, input: &AsiInput<'_>, index: &SpaceIndex) -> Option<Bl
             object(
                 "column",
                 format!("{}.{column}", owner.name),
-                format!("{}.column_configs[{column}] or the UC column comment", owner.location),
+                format!(
+                    "{}.column_configs[{column}] or the UC column comment",
+                    owner.location
+                ),
                 owner.in_space,
             )
         }
@@ -201,9 +213,11 @@ fn resolve(blame: &Blame, input: &AsiInput<'_>, index: &SpaceIndex) -> Option<Bl
                 input
                     .gold
                     .and_then(|g| {
-                        g.tables
-                            .iter()
-                            .find(|t| index.asset(&t.name).is_some_and(|(k, _)| k == "metric_view"))
+                        g.tables.iter().find(|t| {
+                            index
+                                .asset(&t.name)
+                                .is_some_and(|(k, _)| k == "metric_view")
+                        })
                     })
                     .map(|t| t.name.clone())
                     .unwrap_or_default()
@@ -222,7 +236,12 @@ fn resolve(blame: &Blame, input: &AsiInput<'_>, index: &SpaceIndex) -> Option<Bl
             )
         }
         Blame::Function { name } => match SpaceIndex::find(&index.functions, name) {
-            Some(id) => object("function", id, format!("instructions.sql_functions[{id}]"), true),
+            Some(id) => object(
+                "function",
+                id,
+                format!("instructions.sql_functions[{id}]"),
+                true,
+            ),
             None => object(
                 "function",
                 name.clone(),
@@ -255,8 +274,18 @@ fn join_object(left: &str, right: &str, input: &AsiInput<'_>, index: &SpaceIndex
     };
     let label = format!("{} ⋈ {}", name(left), name(right));
     match spec {
-        Some((id, _, _)) => object("join", label, format!("instructions.join_specs[{id}]"), true),
-        None => object("join", label, "instructions.join_specs (no join spec yet)", false),
+        Some((id, _, _)) => object(
+            "join",
+            label,
+            format!("instructions.join_specs[{id}]"),
+            true,
+        ),
+        None => object(
+            "join",
+            label,
+            "instructions.join_specs (no join spec yet)",
+            false,
+        ),
     }
 }
 
@@ -277,7 +306,11 @@ fn instruction_object(index: &SpaceIndex) -> BlamedObject {
     }
 }
 
-fn fallback_blame(failure: FailureType, input: &AsiInput<'_>, index: &SpaceIndex) -> Vec<BlamedObject> {
+fn fallback_blame(
+    failure: FailureType,
+    input: &AsiInput<'_>,
+    index: &SpaceIndex,
+) -> Vec<BlamedObject> {
     if matches!(failure, FailureType::GoldError) {
         return vec![object(
             "benchmark",
@@ -295,7 +328,11 @@ fn fallback_blame(failure: FailureType, input: &AsiInput<'_>, index: &SpaceIndex
                 .collect()
         })
         .unwrap_or_default();
-    if matches!(failure, FailureType::AmbiguousQuestion | FailureType::NoSqlAnswer) || tables.is_empty() {
+    if matches!(
+        failure,
+        FailureType::AmbiguousQuestion | FailureType::NoSqlAnswer
+    ) || tables.is_empty()
+    {
         let mut out = vec![instruction_object(index)];
         out.extend(tables);
         return out;
@@ -330,19 +367,34 @@ fn clause_text(clause: Clause, f: &QueryFeatures) -> String {
         Clause::Join => f
             .joins
             .iter()
-            .map(|j| format!("{} ⋈ {} on {}", j.tables.0, j.tables.1, j.keys.join(" and ")))
+            .map(|j| {
+                format!(
+                    "{} ⋈ {} on {}",
+                    j.tables.0,
+                    j.tables.1,
+                    j.keys.join(" and ")
+                )
+            })
             .collect::<Vec<_>>()
             .join("; "),
         Clause::Where => f
             .filters
             .iter()
-            .map(|p| format!("{} {} {}", p.column, p.op, p.value).trim().to_string())
+            .map(|p| {
+                format!("{} {} {}", p.column, p.op, p.value)
+                    .trim()
+                    .to_string()
+            })
             .collect::<Vec<_>>()
             .join(" AND "),
         Clause::Having => f
             .having
             .iter()
-            .map(|p| format!("{} {} {}", p.column, p.op, p.value).trim().to_string())
+            .map(|p| {
+                format!("{} {} {}", p.column, p.op, p.value)
+                    .trim()
+                    .to_string()
+            })
             .collect::<Vec<_>>()
             .join(" AND "),
         Clause::GroupBy => joined(f.group_by.iter().map(String::as_str)),
@@ -525,7 +577,11 @@ mod tests {
             &index.asset_catalog(),
         )
         .unwrap();
-        let actual = analyze("SELECT SUM(total_amount) FROM main.wb.bookings", &index.asset_catalog()).unwrap();
+        let actual = analyze(
+            "SELECT SUM(total_amount) FROM main.wb.bookings",
+            &index.asset_catalog(),
+        )
+        .unwrap();
         let d = diff(&gold, &actual);
         let c = compare(&one("1"), &one("2"), &CompareOptions::default());
         let findings = classify(Some(&d), &c);
@@ -544,7 +600,11 @@ mod tests {
         assert_eq!(asi[0].failure_type, "missing_filter");
         assert_eq!(asi[0].blamed[0].name, "main.wb.bookings.status");
         assert!(asi[0].blamed[0].in_space);
-        assert!(asi[0].counterfactual_fix.contains("`main.wb.bookings.status`"));
+        assert!(
+            asi[0]
+                .counterfactual_fix
+                .contains("`main.wb.bookings.status`")
+        );
         assert_eq!(asi[0].levers, [6]);
     }
 
@@ -552,7 +612,10 @@ mod tests {
     fn a_clarification_blames_the_instruction_and_the_gold_tables() {
         let index = SpaceIndex::from_space(&space());
         let gold = analyze("SELECT COUNT(*) FROM main.wb.hosts", &index.asset_catalog()).unwrap();
-        let findings = vec![Finding::whole(FailureType::AmbiguousQuestion, "Genie asked")];
+        let findings = vec![Finding::whole(
+            FailureType::AmbiguousQuestion,
+            "Genie asked",
+        )];
         let asi = explain(
             &AsiInput {
                 question_id: "q2",
@@ -573,8 +636,16 @@ mod tests {
     #[test]
     fn an_unregistered_table_is_named_and_the_fix_registers_it() {
         let index = SpaceIndex::from_space(&space());
-        let gold = analyze("SELECT COUNT(*) FROM main.wb.reviews", &index.asset_catalog()).unwrap();
-        let actual = analyze("SELECT COUNT(*) FROM main.wb.bookings", &index.asset_catalog()).unwrap();
+        let gold = analyze(
+            "SELECT COUNT(*) FROM main.wb.reviews",
+            &index.asset_catalog(),
+        )
+        .unwrap();
+        let actual = analyze(
+            "SELECT COUNT(*) FROM main.wb.bookings",
+            &index.asset_catalog(),
+        )
+        .unwrap();
         let d = diff(&gold, &actual);
         let c = compare(&one("1"), &one("2"), &CompareOptions::default());
         let findings = classify(Some(&d), &c);
@@ -588,9 +659,16 @@ mod tests {
             answer_text: None,
         };
         let asi = explain(&input, &index);
-        let wrong_table = asi.iter().find(|a| a.failure_type == "wrong_table").unwrap();
+        let wrong_table = asi
+            .iter()
+            .find(|a| a.failure_type == "wrong_table")
+            .unwrap();
         assert_eq!(wrong_table.blamed[0].name, "main.wb.reviews");
         assert!(!wrong_table.blamed[0].in_space);
-        assert!(wrong_table.counterfactual_fix.starts_with("Register `main.wb.reviews`"));
+        assert!(
+            wrong_table
+                .counterfactual_fix
+                .starts_with("Register `main.wb.reviews`")
+        );
     }
 }

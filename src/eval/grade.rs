@@ -10,9 +10,7 @@ use crate::eval::asi::{AsiInput, SpaceIndex, explain};
 use crate::eval::compare::{Comparison, Verdict, compare};
 use crate::eval::judge::{JudgeInput, code_judges, compare_options, relative_date_warning};
 use crate::eval::repeat::{repeatability, result_hash};
-use crate::eval::results::{
-    AnswerKind, Asi, Attempt, Judgement, Outcome, QuestionResult, code,
-};
+use crate::eval::results::{AnswerKind, Asi, Attempt, Judgement, Outcome, QuestionResult, code};
 use crate::eval::taxonomy::{Blame, FailureType, Finding, classify};
 use crate::model::benchmarks::{Benchmark, SplitPolicy};
 use crate::model::result::ResultSet;
@@ -146,11 +144,23 @@ fn parts(answer: &GenieAnswer) -> Parts<'_> {
             sql,
             conversation_id,
             ..
-        } => (AnswerKind::Sql, Some(sql), None, None, conversation_id.as_deref()),
+        } => (
+            AnswerKind::Sql,
+            Some(sql),
+            None,
+            None,
+            conversation_id.as_deref(),
+        ),
         GenieAnswer::Text {
             text,
             conversation_id,
-        } => (AnswerKind::Text, None, Some(text), None, conversation_id.as_deref()),
+        } => (
+            AnswerKind::Text,
+            None,
+            Some(text),
+            None,
+            conversation_id.as_deref(),
+        ),
         GenieAnswer::Clarification {
             question,
             conversation_id,
@@ -175,7 +185,11 @@ fn parts(answer: &GenieAnswer) -> Parts<'_> {
     }
 }
 
-fn outcome(ctx: &QuestionContext<'_>, kind: AnswerKind, comparison: Option<&Comparison>) -> Outcome {
+fn outcome(
+    ctx: &QuestionContext<'_>,
+    kind: AnswerKind,
+    comparison: Option<&Comparison>,
+) -> Outcome {
     if ctx.gold.is_err() {
         return Outcome::NotEvaluable;
     }
@@ -198,7 +212,10 @@ fn findings(
     if let Err(why) = ctx.gold {
         return vec![Finding {
             blame: vec![Blame::Benchmark],
-            ..Finding::whole(FailureType::GoldError, format!("the gold SQL cannot be used: {why}"))
+            ..Finding::whole(
+                FailureType::GoldError,
+                format!("the gold SQL cannot be used: {why}"),
+            )
         }];
     }
     match answer {
@@ -224,7 +241,10 @@ fn findings(
                 FailureType::GenieError
             };
             let label = error_type.as_deref().unwrap_or("error");
-            vec![Finding::whole(failure, format!("Genie failed ({label}): {message}"))]
+            vec![Finding::whole(
+                failure,
+                format!("Genie failed ({label}): {message}"),
+            )]
         }
         GenieAnswer::Sql { .. } => match comparison {
             Some(c) => classify(structural, c),

@@ -59,12 +59,7 @@ const SEMANTIC_TEMPLATE: &str = include_str!("../../prompts/semantic-equivalence
 /// different ways (a result match with a structural difference, or the reverse), or the
 /// result could not be judged. Only then is an LLM asked.
 pub fn needs_semantic_judge(judges: &[Judgement]) -> bool {
-    let verdict = |name: &str| {
-        judges
-            .iter()
-            .find(|j| j.judge == name)
-            .map(|j| j.verdict)
-    };
+    let verdict = |name: &str| judges.iter().find(|j| j.judge == name).map(|j| j.verdict);
     if verdict("executes") != Some(JudgeVerdict::Pass) {
         return false;
     }
@@ -78,7 +73,12 @@ pub fn needs_semantic_judge(judges: &[Judgement]) -> bool {
 }
 
 /// The semantic-equivalence prompt for one answer.
-pub fn semantic_prompt(question: &str, gold_sql: &str, genie_sql: &str, judges: &[Judgement]) -> String {
+pub fn semantic_prompt(
+    question: &str,
+    gold_sql: &str,
+    genie_sql: &str,
+    judges: &[Judgement],
+) -> String {
     let findings: Vec<String> = judges
         .iter()
         .map(|j| format!("{} {}: {}", j.judge, code(&j.verdict), j.detail))
@@ -96,7 +96,11 @@ pub fn parse_semantic_reply(reply: &serde_json::Value) -> Result<Judgement, Stri
     let verdict = match reply.get("verdict").and_then(serde_json::Value::as_str) {
         Some("correct") => JudgeVerdict::Pass,
         Some("incorrect") => JudgeVerdict::Fail,
-        other => return Err(format!("`verdict` must be \"correct\" or \"incorrect\", got {other:?}")),
+        other => {
+            return Err(format!(
+                "`verdict` must be \"correct\" or \"incorrect\", got {other:?}"
+            ));
+        }
     };
     let rationale = reply
         .get("rationale")
@@ -143,7 +147,11 @@ fn executes(input: &JudgeInput<'_>) -> Judgement {
 
 fn result_match(input: &JudgeInput<'_>) -> Judgement {
     let Some(c) = input.comparison else {
-        return judgement("result_match", JudgeVerdict::Skipped, "no result to compare");
+        return judgement(
+            "result_match",
+            JudgeVerdict::Skipped,
+            "no result to compare",
+        );
     };
     let reasons = reason_list(&c.reasons);
     match c.verdict {
@@ -231,7 +239,12 @@ fn structural(
     }
 }
 
-fn set_part<T>(label: &str, missing: &[T], extra: &[T], show: impl Fn(&T) -> String) -> Option<String> {
+fn set_part<T>(
+    label: &str,
+    missing: &[T],
+    extra: &[T],
+    show: impl Fn(&T) -> String,
+) -> Option<String> {
     if missing.is_empty() && extra.is_empty() {
         return None;
     }
@@ -252,7 +265,9 @@ fn set_part<T>(label: &str, missing: &[T], extra: &[T], show: impl Fn(&T) -> Str
 fn schema(input: &JudgeInput<'_>) -> Judgement {
     structural("schema", input, |d| {
         [
-            set_part("tables", &d.tables.missing, &d.tables.extra, |t| t.qualified.clone()),
+            set_part("tables", &d.tables.missing, &d.tables.extra, |t| {
+                t.qualified.clone()
+            }),
             set_part(
                 "columns",
                 &outside_filters(&d.columns.missing, d),
@@ -291,13 +306,30 @@ fn outside_filters(columns: &[String], d: &StructuralDiff) -> Vec<String> {
 fn logic(input: &JudgeInput<'_>) -> Judgement {
     structural("logic", input, |d| {
         let pred = |p: &crate::sql::analyze::Predicate| {
-            format!("{} {} {}", p.column, p.op, p.value).trim().to_string()
+            format!("{} {} {}", p.column, p.op, p.value)
+                .trim()
+                .to_string()
         };
         let mut parts: Vec<String> = [
             set_part("filters", &d.filters.missing, &d.filters.extra, pred),
-            set_part("aggregates", &d.aggregates.missing, &d.aggregates.extra, Clone::clone),
-            set_part("measures", &d.measures.missing, &d.measures.extra, Clone::clone),
-            set_part("group by", &d.group_by.missing, &d.group_by.extra, Clone::clone),
+            set_part(
+                "aggregates",
+                &d.aggregates.missing,
+                &d.aggregates.extra,
+                Clone::clone,
+            ),
+            set_part(
+                "measures",
+                &d.measures.missing,
+                &d.measures.extra,
+                Clone::clone,
+            ),
+            set_part(
+                "group by",
+                &d.group_by.missing,
+                &d.group_by.extra,
+                Clone::clone,
+            ),
             set_part("having", &d.having.missing, &d.having.extra, pred),
         ]
         .into_iter()
@@ -338,7 +370,11 @@ fn completeness(input: &JudgeInput<'_>) -> Judgement {
         return judgement("completeness", JudgeVerdict::Skipped, "nothing to compare");
     }
     if gaps.is_empty() {
-        judgement("completeness", JudgeVerdict::Pass, "every gold column, row, order and limit")
+        judgement(
+            "completeness",
+            JudgeVerdict::Pass,
+            "every gold column, row, order and limit",
+        )
     } else {
         judgement("completeness", JudgeVerdict::Fail, gaps.join("; "))
     }
@@ -455,14 +491,18 @@ mod tests {
 
     #[test]
     fn order_keys_follow_the_gold_order_by_through_aliases_and_positions() {
-        let gold = features("SELECT city, COUNT(*) AS n FROM t GROUP BY city ORDER BY n DESC LIMIT 3");
+        let gold =
+            features("SELECT city, COUNT(*) AS n FROM t GROUP BY city ORDER BY n DESC LIMIT 3");
         let r = result(&["city", "n"], &[&["a", "3"]]);
         let opts = compare_options(Some(&gold), &r, 1e-6);
         assert!(opts.order_sensitive);
         assert_eq!(opts.order_keys, Some(vec![1]));
         assert_eq!(opts.limit, Some(3));
         let by_position = features("SELECT city, COUNT(*) FROM t GROUP BY city ORDER BY 2");
-        assert_eq!(compare_options(Some(&by_position), &r, 1e-6).order_keys, Some(vec![1]));
+        assert_eq!(
+            compare_options(Some(&by_position), &r, 1e-6).order_keys,
+            Some(vec![1])
+        );
         let unordered = features("SELECT city FROM t");
         assert!(!compare_options(Some(&unordered), &r, 1e-6).order_sensitive);
     }
@@ -483,8 +523,10 @@ mod tests {
             diff: Some(&d),
             comparison: Some(&c),
         });
-        let verdicts: Vec<(&str, JudgeVerdict)> =
-            judges.iter().map(|j| (j.judge.as_str(), j.verdict)).collect();
+        let verdicts: Vec<(&str, JudgeVerdict)> = judges
+            .iter()
+            .map(|j| (j.judge.as_str(), j.verdict))
+            .collect();
         assert_eq!(
             verdicts,
             [
@@ -496,7 +538,11 @@ mod tests {
                 ("completeness", JudgeVerdict::Pass),
             ]
         );
-        assert!(judges[4].detail.contains("status = 'confirmed'"), "{}", judges[4].detail);
+        assert!(
+            judges[4].detail.contains("status = 'confirmed'"),
+            "{}",
+            judges[4].detail
+        );
     }
 
     #[test]
@@ -510,16 +556,30 @@ mod tests {
             comparison: None,
         });
         assert_eq!(judges[0].verdict, JudgeVerdict::Fail);
-        assert!(judges[1..].iter().all(|j| j.verdict == JudgeVerdict::Skipped));
+        assert!(
+            judges[1..]
+                .iter()
+                .all(|j| j.verdict == JudgeVerdict::Skipped)
+        );
     }
 
     #[test]
     fn the_llm_is_asked_only_when_the_code_judges_disagree() {
         let j = |name: &str, verdict| judgement(name, verdict, "");
         use JudgeVerdict::*;
-        let agree = [j("executes", Pass), j("result_match", Fail), j("schema", Fail), j("logic", Pass)];
+        let agree = [
+            j("executes", Pass),
+            j("result_match", Fail),
+            j("schema", Fail),
+            j("logic", Pass),
+        ];
         assert!(!needs_semantic_judge(&agree));
-        let disagree = [j("executes", Pass), j("result_match", Fail), j("schema", Pass), j("logic", Pass)];
+        let disagree = [
+            j("executes", Pass),
+            j("result_match", Fail),
+            j("schema", Pass),
+            j("logic", Pass),
+        ];
         assert!(needs_semantic_judge(&disagree));
         let no_sql = [j("executes", Fail), j("result_match", Skipped)];
         assert!(!needs_semantic_judge(&no_sql));
@@ -529,9 +589,14 @@ mod tests {
 
     #[test]
     fn llm_replies_are_read_strictly() {
-        let ok = parse_semantic_reply(&serde_json::json!({"verdict": "incorrect", "rationale": "Another year."}));
+        let ok = parse_semantic_reply(
+            &serde_json::json!({"verdict": "incorrect", "rationale": "Another year."}),
+        );
         assert_eq!(ok.unwrap().verdict, JudgeVerdict::Fail);
-        assert!(parse_semantic_reply(&serde_json::json!({"verdict": "maybe", "rationale": "x"})).is_err());
+        assert!(
+            parse_semantic_reply(&serde_json::json!({"verdict": "maybe", "rationale": "x"}))
+                .is_err()
+        );
         assert!(parse_semantic_reply(&serde_json::json!({"verdict": "correct"})).is_err());
     }
 
@@ -543,6 +608,9 @@ mod tests {
         );
         assert!(w.unwrap().contains("last month"));
         assert!(relative_date_warning("Revenue in 2024?", "WHERE d >= '2024-01-01'").is_none());
-        assert!(relative_date_warning("Revenue this year?", "WHERE year(d) = year(current_date())").is_none());
+        assert!(
+            relative_date_warning("Revenue this year?", "WHERE year(d) = year(current_date())")
+                .is_none()
+        );
     }
 }

@@ -121,14 +121,20 @@ mod tests {
             attempt("SELECT 2", "g", Outcome::Fail),
         ]);
         assert!(!differ.consistent);
-        assert_eq!((differ.distinct_sql, differ.distinct_results, differ.passes), (2, 2, 1));
+        assert_eq!(
+            (differ.distinct_sql, differ.distinct_results, differ.passes),
+            (2, 2, 1)
+        );
     }
 
     #[test]
     fn hashes_see_row_order_and_nulls() {
         use crate::model::result::ResultColumn;
         let r = |rows: Vec<Vec<Option<String>>>| ResultSet {
-            columns: vec![ResultColumn { name: "a".into(), type_name: "STRING".into() }],
+            columns: vec![ResultColumn {
+                name: "a".into(),
+                type_name: "STRING".into(),
+            }],
             rows,
             truncated: false,
         };

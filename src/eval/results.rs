@@ -236,7 +236,10 @@ impl RunResults {
 
     /// Questions that passed.
     pub fn passed(&self) -> usize {
-        self.questions.iter().filter(|q| q.outcome.is_pass()).count()
+        self.questions
+            .iter()
+            .filter(|q| q.outcome.is_pass())
+            .count()
     }
 
     /// The question with this id.

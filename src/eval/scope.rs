@@ -25,9 +25,7 @@ pub enum Scope {
 /// A scope that cannot be parsed or applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
-    #[error(
-        "unknown scope `{0}`; use full, p0, held_out, train, ids:ID,ID or objects:NAME,NAME"
-    )]
+    #[error("unknown scope `{0}`; use full, p0, held_out, train, ids:ID,ID or objects:NAME,NAME")]
     Unknown(String),
     #[error("`{0}:` needs at least one name after the colon")]
     EmptyList(&'static str),
@@ -185,13 +183,22 @@ mod tests {
         assert_eq!(ids("ids:b").unwrap(), ["b"]);
         assert_eq!(ids("objects:hosts").unwrap(), ["b"]);
         assert_eq!(ids("objects:bookings.total_amount").unwrap(), ["a"]);
-        assert_eq!(ids("objects:main.s.hosts,total_amount").unwrap(), ["a", "b"]);
+        assert_eq!(
+            ids("objects:main.s.hosts,total_amount").unwrap(),
+            ["a", "b"]
+        );
     }
 
     #[test]
     fn unknown_ids_and_empty_selections_are_errors() {
-        assert_eq!(ids("ids:a,zz").unwrap_err(), ScopeError::UnknownIds("zz".into()));
-        assert_eq!(ids("objects:nothing").unwrap_err(), ScopeError::Empty("objects:nothing".into()));
+        assert_eq!(
+            ids("ids:a,zz").unwrap_err(),
+            ScopeError::UnknownIds("zz".into())
+        );
+        assert_eq!(
+            ids("objects:nothing").unwrap_err(),
+            ScopeError::Empty("objects:nothing".into())
+        );
         assert!(matches!(ids("p1").unwrap_err(), ScopeError::Unknown(_)));
         assert_eq!(ids("ids:").unwrap_err(), ScopeError::EmptyList("ids"));
     }

@@ -65,7 +65,11 @@ pub fn render(report: &Report, results: &RunResults) -> String {
         let _ = write!(
             out,
             "      <failure type=\"{}\" message=\"{}\">",
-            xml(q.asi.first().map(|a| a.failure_type.as_str()).unwrap_or(kind)),
+            xml(q
+                .asi
+                .first()
+                .map(|a| a.failure_type.as_str())
+                .unwrap_or(kind)),
             xml(&message)
         );
         for asi in &q.asi {

@@ -45,7 +45,11 @@ fn cell(text: &str) -> String {
 }
 
 fn header(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "# Genie evaluation: {} ({})\n", r.run.space, r.run.target);
+    let _ = writeln!(
+        out,
+        "# Genie evaluation: {} ({})\n",
+        r.run.space, r.run.target
+    );
     if r.gate.passed {
         let _ = writeln!(
             out,
@@ -54,11 +58,7 @@ fn header(out: &mut String, r: &Report) {
             pct(r.gate.min_accuracy)
         );
     } else {
-        let _ = writeln!(
-            out,
-            "**❌ FAIL**: {}.\n",
-            r.gate.failures.join("; ")
-        );
+        let _ = writeln!(out, "**❌ FAIL**: {}.\n", r.gate.failures.join("; "));
         let _ = writeln!(out, "Accuracy {}.\n", acc(&r.accuracy));
     }
     let _ = writeln!(
@@ -97,7 +97,10 @@ fn baseline(out: &mut String, r: &Report) {
         if ids.is_empty() {
             "none".to_string()
         } else {
-            ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+            ids.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let _ = writeln!(out, "- Newly failing: {}", list(&b.newly_failing));
@@ -139,7 +142,10 @@ fn baseline(out: &mut String, r: &Report) {
 }
 
 fn group_table(out: &mut String, title: &str, groups: &[Group]) {
-    let _ = writeln!(out, "| {title} | passed | accuracy | 95% CI |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| {title} | passed | accuracy | 95% CI |\n|---|---|---|---|"
+    );
     for g in groups {
         let _ = writeln!(
             out,
@@ -163,9 +169,16 @@ fn breakdowns(out: &mut String, r: &Report) {
 }
 
 fn judges(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "## Judges\n\n| judge | pass | fail | skipped |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "## Judges\n\n| judge | pass | fail | skipped |\n|---|---|---|---|"
+    );
     for j in &r.by_judge {
-        let _ = writeln!(out, "| {} | {} | {} | {} |", j.judge, j.pass, j.fail, j.skipped);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            j.judge, j.pass, j.fail, j.skipped
+        );
     }
     out.push('\n');
 }
@@ -182,9 +195,15 @@ fn questions(out: &mut String, r: &Report) {
     let repeated = r.questions.iter().any(|q| q.repeat.is_some());
     let _ = writeln!(out, "## Questions\n");
     if repeated {
-        let _ = writeln!(out, "| id | P | category | outcome | cause | reasons | repeats passed |\n|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| id | P | category | outcome | cause | reasons | repeats passed |\n|---|---|---|---|---|---|---|"
+        );
     } else {
-        let _ = writeln!(out, "| id | P | category | outcome | cause | reasons |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| id | P | category | outcome | cause | reasons |\n|---|---|---|---|---|---|"
+        );
     }
     for q in &r.questions {
         let _ = write!(

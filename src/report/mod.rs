@@ -106,7 +106,11 @@ pub struct FailureItem {
 }
 
 /// Builds the report of `results`, gated by `thresholds`, compared with `baseline` if given.
-pub fn build(results: &RunResults, thresholds: &Thresholds, baseline: Option<&RunResults>) -> Report {
+pub fn build(
+    results: &RunResults,
+    thresholds: &Thresholds,
+    baseline: Option<&RunResults>,
+) -> Report {
     let counts = counts(results);
     let accuracy = accuracy(counts.pass, counts.total);
     let baseline_cmp = baseline.map(|b| baseline::compare(b, results));
@@ -233,10 +237,7 @@ fn judges(results: &RunResults) -> Vec<JudgeStats> {
             JudgeVerdict::Skipped => stats.skipped += 1,
         }
     }
-    order
-        .iter()
-        .filter_map(|name| tally.remove(name))
-        .collect()
+    order.iter().filter_map(|name| tally.remove(name)).collect()
 }
 
 fn row(q: &crate::eval::results::QuestionResult) -> QuestionRow {

@@ -20,7 +20,13 @@ fn attempt(answer: AnswerKind, outcome: Outcome, sql: Option<&str>, reasons: &[&
     }
 }
 
-fn question(id: &str, priority: &str, category: &str, attempt: Attempt, asi: Vec<Asi>) -> QuestionResult {
+fn question(
+    id: &str,
+    priority: &str,
+    category: &str,
+    attempt: Attempt,
+    asi: Vec<Asi>,
+) -> QuestionResult {
     QuestionResult {
         id: id.into(),
         question: format!("Question {id}?"),
@@ -28,7 +34,8 @@ fn question(id: &str, priority: &str, category: &str, attempt: Attempt, asi: Vec
         priority: priority.into(),
         split: "train".into(),
         expected_asset: "TABLE".into(),
-        gold_sql: "SELECT SUM(total_amount) FROM main.wb.bookings WHERE status = 'confirmed'".into(),
+        gold_sql: "SELECT SUM(total_amount) FROM main.wb.bookings WHERE status = 'confirmed'"
+            .into(),
         gold_rows: Some(1),
         gold_error: None,
         outcome: attempt.outcome,
@@ -63,7 +70,8 @@ fn missing_filter() -> Asi {
         }],
         expected: Some("bookings.status = 'confirmed'".into()),
         actual: Some(String::new()),
-        counterfactual_fix: "State the rule as a SQL snippet filter naming `main.wb.bookings.status`.".into(),
+        counterfactual_fix:
+            "State the rule as a SQL snippet filter naming `main.wb.bookings.status`.".into(),
         levers: vec![6],
     }
 }
@@ -103,7 +111,9 @@ pub(crate) fn sample() -> RunResults {
             levers: vec![6],
         }],
     );
-    clarified.warnings.push("the question says \"last month\" but the gold SQL hard-codes '2025-05-01'".into());
+    clarified
+        .warnings
+        .push("the question says \"last month\" but the gold SQL hard-codes '2025-05-01'".into());
     let mut repeated = question(
         "q1",
         "P0",
@@ -126,7 +136,12 @@ pub(crate) fn sample() -> RunResults {
                 "q2",
                 "P0",
                 "ranking",
-                attempt(AnswerKind::Sql, Outcome::Fail, Some("SELECT 2"), &["SINGLE_CELL_DIFFERENCE"]),
+                attempt(
+                    AnswerKind::Sql,
+                    Outcome::Fail,
+                    Some("SELECT 2"),
+                    &["SINGLE_CELL_DIFFERENCE"],
+                ),
                 vec![missing_filter()],
             ),
             clarified,
@@ -134,7 +149,12 @@ pub(crate) fn sample() -> RunResults {
                 "q4",
                 "P2",
                 "list",
-                attempt(AnswerKind::Sql, Outcome::NotEvaluable, Some("SELECT 4"), &["EMPTY_GOOD_SQL", "EMPTY_RESULT"]),
+                attempt(
+                    AnswerKind::Sql,
+                    Outcome::NotEvaluable,
+                    Some("SELECT 4"),
+                    &["EMPTY_GOOD_SQL", "EMPTY_RESULT"],
+                ),
                 vec![],
             ),
         ],
@@ -144,7 +164,11 @@ pub(crate) fn sample() -> RunResults {
 fn baseline() -> RunResults {
     let mut b = sample();
     for q in &mut b.questions {
-        q.outcome = if q.id == "q3" { Outcome::Fail } else { Outcome::Pass };
+        q.outcome = if q.id == "q3" {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        };
     }
     b
 }

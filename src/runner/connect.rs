@@ -24,8 +24,12 @@ pub fn connect(
         warehouse_id: target.warehouse_id.clone(),
         ..AuthSettings::default()
     };
-    let config = auth::resolve(&settings, env)
-        .with_context(|| format!("cannot authenticate to the workspace of target `{}`", target.name))?;
+    let config = auth::resolve(&settings, env).with_context(|| {
+        format!(
+            "cannot authenticate to the workspace of target `{}`",
+            target.name
+        )
+    })?;
     tracing::info!(host = %config.host, method = config.credentials.method(), "workspace");
     let limits = &project.settings.genie;
     let limiter = QuestionLimiter::new(LimiterConfig {
@@ -33,5 +37,9 @@ pub fn connect(
         max_in_flight: limits.concurrency.max(1) as usize,
         ..LimiterConfig::default()
     });
-    Ok(Workspace::connect(&config, RetryPolicy::default(), limiter)?)
+    Ok(Workspace::connect(
+        &config,
+        RetryPolicy::default(),
+        limiter,
+    )?)
 }

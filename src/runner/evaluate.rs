@@ -19,11 +19,11 @@ use super::progress::Progress;
 use super::temp::with_temporary_space;
 use super::truth::GroundTruth;
 use crate::databricks::genie::{Answer, GenieClient, Outcome as GenieOutcome};
+use crate::databricks::serving::{ChatMessage, ChatOptions};
 use crate::databricks::types::{CreateSpaceRequest, EvalResponse, StatementState};
 use crate::databricks::{DatabricksError, Workspace};
 use crate::eval::asi::SpaceIndex;
 use crate::eval::grade::{GenieAnswer, Graded, QuestionContext, grade, question_result};
-use crate::databricks::serving::{ChatMessage, ChatOptions};
 use crate::eval::judge::{needs_semantic_judge, parse_semantic_reply, semantic_prompt};
 use crate::eval::results::{JudgeVerdict, Judgement, QuestionResult, RunInfo, RunResults};
 use crate::eval::scope::{Scope, select};
@@ -154,7 +154,8 @@ pub struct PlannedQuestion {
 
 /// Reads the project, the space and its benchmarks from `repo` and applies the options.
 pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareError> {
-    let (project, _warnings) = crate::model::project::discover(repo).map_err(PrepareError::Files)?;
+    let (project, _warnings) =
+        crate::model::project::discover(repo).map_err(PrepareError::Files)?;
     let space = pick_space(&project, opts.space.as_deref())?;
     let target = project
         .target(opts.target.as_deref())
@@ -171,7 +172,8 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
     };
     let all = load_benchmarks(repo, &space)?;
     let policy = project.settings.evaluation.split_policy();
-    let chosen = select(&opts.scope, &all, &policy).map_err(|e| PrepareError::Config(e.to_string()))?;
+    let chosen =
+        select(&opts.scope, &all, &policy).map_err(|e| PrepareError::Config(e.to_string()))?;
     let mut questions = Vec::new();
     for b in chosen {
         let gold_sql = resolve(&format!("benchmark `{}`", b.id), &b.expected_sql)?;
@@ -183,7 +185,10 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
     let space_text = space_json(repo, &space)?;
     let resolved = resolve(&format!("space `{}`", space.name), &space_text)?;
     let space_model: SerializedSpace = serde_json::from_str(&resolved).map_err(|e| {
-        PrepareError::Config(format!("space `{}` after template resolution: {e}", space.name))
+        PrepareError::Config(format!(
+            "space `{}` after template resolution: {e}",
+            space.name
+        ))
     })?;
     let evaluation = &project.settings.evaluation;
     let repeat = opts.repeat.unwrap_or(evaluation.repeat).max(1);
@@ -196,9 +201,8 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
             )));
         }
     }
-    let optional = |what: &str, text: &Option<String>| {
-        text.as_deref().map(|t| resolve(what, t)).transpose()
-    };
+    let optional =
+        |what: &str, text: &Option<String>| text.as_deref().map(|t| resolve(what, t)).transpose();
     Ok(Prepared {
         title: optional("title", &space.title)?,
         description: optional("description", &space.description)?,
@@ -219,7 +223,14 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
 }
 
 fn pick_space(project: &Project, name: Option<&str>) -> Result<ProjectSpace, PrepareError> {
-    let known = || project.spaces.keys().cloned().collect::<Vec<_>>().join(", ");
+    let known = || {
+        project
+            .spaces
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match name {
         Some(name) => project.space(name).cloned().ok_or_else(|| {
             PrepareError::Config(format!("unknown space `{name}`; known spaces: {}", known()))
@@ -237,7 +248,10 @@ fn pick_space(project: &Project, name: Option<&str>) -> Result<ProjectSpace, Pre
     }
 }
 
-fn load_benchmarks(repo: &RepoSnapshot, space: &ProjectSpace) -> Result<Vec<Benchmark>, PrepareError> {
+fn load_benchmarks(
+    repo: &RepoSnapshot,
+    space: &ProjectSpace,
+) -> Result<Vec<Benchmark>, PrepareError> {
     if space.benchmarks.is_empty() {
         return Err(PrepareError::Config(format!(
             "space `{}` has no benchmark file; add benchmarks/{}.yaml or list one under spaces.{}.benchmarks",
@@ -246,9 +260,9 @@ fn load_benchmarks(repo: &RepoSnapshot, space: &ProjectSpace) -> Result<Vec<Benc
     }
     let mut all = Vec::new();
     for path in &space.benchmarks {
-        let text = repo.get(path).ok_or_else(|| {
-            PrepareError::Config(format!("benchmark file `{path}` not found"))
-        })?;
+        let text = repo
+            .get(path)
+            .ok_or_else(|| PrepareError::Config(format!("benchmark file `{path}` not found")))?;
         let (file, _warnings) = benchmarks::load(path, text).map_err(PrepareError::Files)?;
         all.extend(file.questions);
     }
@@ -266,9 +280,9 @@ fn load_benchmarks(repo: &RepoSnapshot, space: &ProjectSpace) -> Result<Vec<Benc
 fn space_json(repo: &RepoSnapshot, space: &ProjectSpace) -> Result<String, PrepareError> {
     match &space.source {
         SpaceSource::File(path) => {
-            let text = repo.get(path).ok_or_else(|| {
-                PrepareError::Config(format!("space file `{path}` not found"))
-            })?;
+            let text = repo
+                .get(path)
+                .ok_or_else(|| PrepareError::Config(format!("space file `{path}` not found")))?;
             let parsed = space::parse(path, text).map_err(PrepareError::Files)?;
             Ok(parsed.file.space.to_api_string())
         }
@@ -425,7 +439,11 @@ pub async fn run(
     }
 }
 
-fn pick_warehouse(prepared: &Prepared, live: Option<&str>, ws: &Workspace) -> anyhow::Result<String> {
+fn pick_warehouse(
+    prepared: &Prepared,
+    live: Option<&str>,
+    ws: &Workspace,
+) -> anyhow::Result<String> {
     let chosen = prepared
         .target
         .warehouse_id
@@ -529,7 +547,8 @@ impl Grader<'_> {
         let graded: Vec<Graded> = answers.iter().map(|a| grade(&ctx, a)).collect();
         let mut result = question_result(&ctx, graded);
         result.native_assessment = assessment;
-        self.progress.question_done(&result.id, result.outcome.is_pass());
+        self.progress
+            .question_done(&result.id, result.outcome.is_pass());
         (self.on_question)(&result);
         if let Some(slot) = self.results.get_mut(i) {
             *slot = Some(result);
@@ -554,7 +573,11 @@ async fn semantic_judge(ws: &Workspace, endpoint: &str, q: &mut QuestionResult) 
     let messages = [ChatMessage::user(prompt)];
     let mut last_error = String::new();
     for _ in 0..LLM_TRIES {
-        match ws.serving.chat_json(endpoint, &messages, ChatOptions::default()).await {
+        match ws
+            .serving
+            .chat_json(endpoint, &messages, ChatOptions::default())
+            .await
+        {
             Ok(reply) => match parse_semantic_reply(&reply) {
                 Ok(judgement) => {
                     q.judges.push(judgement);
@@ -649,7 +672,8 @@ async fn ask_all(
             *slot = Some(answer);
         }
         if question_slots.iter().all(Option::is_some) {
-            let answers: Vec<GenieAnswer> = question_slots.iter_mut().filter_map(Option::take).collect();
+            let answers: Vec<GenieAnswer> =
+                question_slots.iter_mut().filter_map(Option::take).collect();
             grader.finish(i, &answers, None);
         }
     }
@@ -660,15 +684,27 @@ async fn ask_all(
 /// question text on the live space.
 fn native_ids(p: &Prepared, target: &Target<'_>) -> anyhow::Result<Vec<String>> {
     if p.against == Against::File {
-        return Ok(p.questions.iter().map(|q| Prepared::native_id(&q.benchmark)).collect());
+        return Ok(p
+            .questions
+            .iter()
+            .map(|q| Prepared::native_id(&q.benchmark))
+            .collect());
     }
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let live = target.model.benchmark_questions();
     let mut ids = Vec::new();
     let mut missing = Vec::new();
     for q in &p.questions {
         let want = norm(&q.benchmark.question);
-        match live.iter().find(|b| norm(&space::text(&b.question)) == want) {
+        match live
+            .iter()
+            .find(|b| norm(&space::text(&b.question)) == want)
+        {
             Some(b) => ids.push(b.id.clone()),
             None => missing.push(q.benchmark.id.clone()),
         }
@@ -704,7 +740,10 @@ async fn native_all(
             .wait_eval_run(target.space_id, &run.eval_run_id, EVAL_RUN_DEADLINE)
             .await?;
         tracing::info!(run = %done.eval_run_id, status = ?done.eval_run_status, attempt, "evaluation run finished");
-        let lines = ws.genie.eval_results(target.space_id, &done.eval_run_id).await?;
+        let lines = ws
+            .genie
+            .eval_results(target.space_id, &done.eval_run_id)
+            .await?;
         for line in lines {
             let Some(i) = line
                 .benchmark_question_id

@@ -137,7 +137,10 @@ pub fn from_bundle_state(
     let direct = format!("{dir}/resources.json");
     let terraform = format!("{dir}/terraform/terraform.tfstate");
     for (file, reader) in [
-        (direct, direct_state_id as fn(&Value, &str) -> Option<String>),
+        (
+            direct,
+            direct_state_id as fn(&Value, &str) -> Option<String>,
+        ),
         (terraform, terraform_state_id),
     ] {
         let path = repo_root.join(&file);

@@ -49,7 +49,12 @@ impl Progress {
                 let tenths = self.done * 10 / self.total.max(1);
                 if tenths > self.logged_tenths || self.done == self.total {
                     self.logged_tenths = tenths;
-                    tracing::info!(done = self.done, total = self.total, passed = self.passed, "evaluating");
+                    tracing::info!(
+                        done = self.done,
+                        total = self.total,
+                        passed = self.passed,
+                        "evaluating"
+                    );
                 }
             }
         }

@@ -49,7 +49,12 @@ impl TemporarySpace {
         self.genie
             .trash_space(&self.space_id)
             .await
-            .with_context(|| format!("trashing the temporary space {}: trash it by hand", self.space_id))?;
+            .with_context(|| {
+                format!(
+                    "trashing the temporary space {}: trash it by hand",
+                    self.space_id
+                )
+            })?;
         tracing::info!(space_id = %self.space_id, "trashed the temporary space");
         Ok(())
     }
