@@ -109,11 +109,18 @@ pub struct AsiInput<'a> {
 
 /// One ASI entry per finding, each with at least one blamed object and a fix.
 pub fn explain(input: &AsiInput<'_>, index: &SpaceIndex) -> Vec<Asi> {
-    input
-        .findings
-        .iter()
-        .map(|finding| explain_one(finding, input, index))
-        .collect()
+    let mut out: Vec<Asi> = Vec::new();
+    for finding in input.findings {
+        let asi = explain_one(finding, input, index);
+        // Two atoms of one cause (`>=` and `<` of a date range) read as one entry.
+        match out.iter_mut().find(|a| {
+            a.failure_type == asi.failure_type && a.clause == asi.clause && a.blamed == asi.blamed
+        }) {
+            Some(same) => same.evidence = format!("{}; {}", same.evidence, asi.evidence),
+            None => out.push(asi),
+        }
+    }
+    out
 }
 
 fn explain_one(finding: &Finding, input: &AsiInput<'_>, index: &SpaceIndex) -> Asi {
@@ -125,6 +132,13 @@ fn explain_one(finding: &Finding, input: &AsiInput<'_>, index: &SpaceIndex) -> A
     if blamed.is_empty() {
         blamed = fallback_blame(finding.failure, input, index);
     }
+    let counterfactual_fix = match filter_fix(finding, &blamed, input, index) {
+        Some((text, gold_column)) => {
+            blamed.extend(gold_column);
+            text
+        }
+        None => fix(finding, &blamed, input),
+    };
     blamed.sort();
     blamed.dedup();
     let (expected, actual) = clause_sides(finding.clause, input);
@@ -132,7 +146,7 @@ fn explain_one(finding: &Finding, input: &AsiInput<'_>, index: &SpaceIndex) -> A
         failure_type: code(&finding.failure),
         clause: code(&finding.clause),
         evidence: finding.evidence.clone(),
-        counterfactual_fix: fix(finding, &blamed, input),
+        counterfactual_fix,
         blamed,
         expected,
         actual,
@@ -198,6 +212,20 @@ fn resolve(blame: &Blame, input: &AsiInput<'_>, index: &SpaceIndex) -> Option<Bl
         Blame::Column { table, column } => {
             let table = column_table(table, input, index)?;
             let owner = table_object(&table, input, index);
+            let is_measure = owner.kind == "metric_view"
+                && input.gold.is_some_and(|g| {
+                    g.measures
+                        .iter()
+                        .any(|m| m.rsplit('.').next() == Some(column.as_str()))
+                });
+            if is_measure {
+                return Some(object(
+                    "metric_view_measure",
+                    format!("{}.{column}", owner.name),
+                    "the metric view YAML (lever 2): its measure's comment and synonyms",
+                    owner.in_space,
+                ));
+            }
             object(
                 "column",
                 format!("{}.{column}", owner.name),
@@ -416,6 +444,92 @@ fn clause_text(clause: Clause, f: &QueryFeatures) -> String {
     }
 }
 
+/// Fixes for WHERE findings, read from the two queries' predicates: a value that differs only
+/// in case (entity matching), a filter Genie put on another column than the gold (describe the
+/// gold's column; it is blamed too), or a filter the gold does not have. `None` for other
+/// findings.
+fn filter_fix(
+    finding: &Finding,
+    blamed: &[BlamedObject],
+    input: &AsiInput<'_>,
+    index: &SpaceIndex,
+) -> Option<(String, Option<BlamedObject>)> {
+    if !matches!(
+        finding.failure,
+        FailureType::WrongFilterValue | FailureType::WrongDateRange
+    ) {
+        return None;
+    }
+    let Blame::Column { table, column } = finding.blame.first()? else {
+        return None;
+    };
+    let (gold, actual) = (input.gold?, input.actual?);
+    let key = if table.is_empty() {
+        column.clone()
+    } else {
+        format!("{table}.{column}")
+    };
+    let target = blamed.first().map(|b| b.name.as_str()).unwrap_or(&key);
+    let q = input.question;
+    let structural = crate::sql::diff::diff(gold, actual);
+    if let Some(v) = structural.filter_values.iter().find(|v| v.column == key) {
+        let fix = if v.expected.to_lowercase() == v.actual.to_lowercase() {
+            format!(
+                "Enable format assistance and entity matching on `{target}` so Genie writes the stored value {} instead of {}.",
+                v.expected, v.actual
+            )
+        } else if v.temporal {
+            format!(
+                "Add a SQL snippet expression (or an example SQL) for the period in \"{q}\" on `{target}`: the gold's bound is {}, Genie's {}.",
+                v.expected, v.actual
+            )
+        } else {
+            format!(
+                "List `{target}`'s valid values and their meaning in its description (and enable entity matching) so \"{q}\" maps to {} rather than {}.",
+                v.expected, v.actual
+            )
+        };
+        return Some((fix, None));
+    }
+    let extra = structural.filters.extra.iter().find(|p| p.column == key)?;
+    let owner = key.rsplit_once('.').map(|(t, _)| t).unwrap_or("");
+    let counterpart = structural.filters.missing.iter().find(|p| {
+        p.column != key
+            && p.temporal == extra.temporal
+            && (owner.is_empty() || p.column.starts_with(&format!("{owner}.")))
+    });
+    match counterpart {
+        Some(gold_filter) => {
+            let (t, c) = gold_filter
+                .column
+                .rsplit_once('.')
+                .unwrap_or(("", gold_filter.column.as_str()));
+            let gold_column = resolve(
+                &Blame::Column {
+                    table: t.to_string(),
+                    column: c.to_string(),
+                },
+                input,
+                index,
+            );
+            let gold_name = gold_column
+                .as_ref()
+                .map(|b| b.name.clone())
+                .unwrap_or_else(|| gold_filter.column.clone());
+            let fix = format!(
+                "Genie filtered on `{target}` where the gold filters on `{gold_name}`: describe `{gold_name}` with the question's wording (\"{q}\") in its description and synonyms, and say in `{target}`'s description what it does not mean."
+            );
+            Some((fix, gold_column))
+        }
+        None => Some((
+            format!(
+                "Genie added a filter on `{target}` that \"{q}\" does not ask for: say in `{target}`'s description (or the text instruction) when that filter applies and when it does not."
+            ),
+            None,
+        )),
+    }
+}
+
 fn names(blamed: &[BlamedObject], kind: &str) -> String {
     let list: Vec<String> = blamed
         .iter()
@@ -606,6 +720,61 @@ mod tests {
                 .contains("`main.wb.bookings.status`")
         );
         assert_eq!(asi[0].levers, [6]);
+    }
+
+    #[test]
+    fn a_filter_on_the_wrong_date_column_blames_both_columns_and_names_the_right_one() {
+        let index = SpaceIndex::from_space(&space());
+        let catalog = index.asset_catalog();
+        let gold = analyze(
+            "SELECT COUNT(*) FROM main.wb.bookings WHERE created_at >= '2025-05-01' AND created_at < '2025-06-01'",
+            &catalog,
+        )
+        .unwrap();
+        let actual = analyze(
+            "SELECT COUNT(*) FROM main.wb.bookings WHERE check_in >= DATE '2025-05-01' AND check_in < DATE '2025-06-01'",
+            &catalog,
+        )
+        .unwrap();
+        let d = diff(&gold, &actual);
+        let c = compare(&one("1"), &one("2"), &CompareOptions::default());
+        let findings = classify(Some(&d), &c);
+        let asi = explain(
+            &AsiInput {
+                question_id: "q4",
+                question: "How many bookings were made last month?",
+                findings: &findings,
+                gold: Some(&gold),
+                actual: Some(&actual),
+                comparison: Some(&c),
+                answer_text: None,
+            },
+            &index,
+        );
+        let extra = asi
+            .iter()
+            .find(|a| {
+                a.evidence
+                    .contains("Genie adds the filter `bookings.check_in")
+            })
+            .unwrap();
+        let names: Vec<&str> = extra.blamed.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["main.wb.bookings.check_in", "main.wb.bookings.created_at"]
+        );
+        assert!(
+            extra.evidence.contains("; "),
+            "the two atoms are merged: {}",
+            extra.evidence
+        );
+        assert!(
+            extra
+                .counterfactual_fix
+                .contains("where the gold filters on `main.wb.bookings.created_at`"),
+            "{}",
+            extra.counterfactual_fix
+        );
     }
 
     #[test]
