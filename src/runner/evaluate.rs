@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::live;
@@ -638,13 +639,20 @@ async fn ask_all(
     grader: &mut Grader<'_>,
 ) -> anyhow::Result<()> {
     let repeat = p.repeat as usize;
+    // A question's deadline runs from its ask, so questions wait for a slot here rather than
+    // in the limiter's queue.
+    let slots = Arc::new(Semaphore::new(
+        p.project.settings.genie.concurrency.max(1) as usize
+    ));
     let mut tasks = JoinSet::new();
     for (i, q) in p.questions.iter().enumerate() {
         for attempt in 0..repeat {
             let genie = Arc::clone(genie);
+            let slots = Arc::clone(&slots);
             let space_id = space_id.to_string();
             let question = q.benchmark.question.clone();
             tasks.spawn(async move {
+                let _slot = slots.acquire_owned().await;
                 let answer = genie.ask(&space_id, &question, ASK_DEADLINE).await;
                 (i, attempt, answer)
             });
