@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use genie_gitops::databricks::Workspace;
@@ -36,6 +37,8 @@ use genie_gitops::sim::server::warehouse::{SqlFailure, Warehouse};
 use genie_gitops::sim::server::{Settings, SimConfig, SimHandle, spawn};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const BOOKINGS: &str = "main.wanderbricks.bookings";
 const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings";
@@ -1052,4 +1055,121 @@ async fn the_sql_command_runs_a_query_and_reports_a_failed_one() {
     assert_eq!(failed.code, 1);
     assert!(failed.stderr.contains("SQLSTATE"), "{}", failed.stderr);
     assert!(failed.stdout.is_empty());
+}
+
+// --- a lost response --------------------------------------------------------------------------
+
+/// A TCP relay in front of the simulator that, once armed, forwards the next start-conversation
+/// request and then closes the client's connection instead of passing the answer back: the
+/// server asked the question, the client never heard.
+struct DroppingProxy {
+    base_url: url::Url,
+    armed: Arc<AtomicBool>,
+}
+
+impl DroppingProxy {
+    async fn start(sim: &SimHandle) -> Self {
+        let upstream = base_url(sim)
+            .socket_addrs(|| None)
+            .expect("the simulator's address")[0];
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let armed = Arc::new(AtomicBool::new(false));
+        let relay_armed = Arc::clone(&armed);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(relay(client, upstream, Arc::clone(&relay_armed)));
+            }
+        });
+        let base_url = url::Url::parse(&format!("http://{address}")).expect("proxy URL");
+        Self { base_url, armed }
+    }
+
+    fn drop_next_start(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn relay(
+    mut client: TcpStream,
+    upstream: std::net::SocketAddr,
+    armed: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    let mut server = TcpStream::connect(upstream).await?;
+    let mut drop_response = false;
+    let mut from_client = vec![0u8; 64 * 1024];
+    let mut from_server = vec![0u8; 64 * 1024];
+    loop {
+        tokio::select! {
+            read = client.read(&mut from_client) => {
+                let chunk = from_client.get(..read?).unwrap_or_default();
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                let is_start = chunk.windows(19).any(|w| w == b"/start-conversation");
+                if is_start && armed.swap(false, Ordering::SeqCst) {
+                    drop_response = true;
+                }
+                server.write_all(chunk).await?;
+            }
+            read = server.read(&mut from_server) => {
+                let chunk = from_server.get(..read?).unwrap_or_default();
+                if chunk.is_empty() || drop_response {
+                    return Ok(());
+                }
+                client.write_all(chunk).await?;
+            }
+        }
+    }
+}
+
+fn connect_via(sim: &SimHandle, proxy: &DroppingProxy) -> Workspace {
+    let config = auth::WorkspaceConfig {
+        host: proxy.base_url.clone(),
+        credentials: pat_of(sim),
+        warehouse_id: Some(sim.warehouse_id()),
+        profile: None,
+    };
+    Workspace::connect_to(
+        proxy.base_url.clone(),
+        &config,
+        fast_policy(),
+        fast_limiter(),
+    )
+    .expect("the client builds")
+}
+
+async fn asked_once_after_a_lost_response(earlier_questions: usize) {
+    let sim = start(Settings::default()).await;
+    let proxy = DroppingProxy::start(&sim).await;
+    let workspace = connect_via(&sim, &proxy);
+    let space_id = create_space(&sim, &workspace).await;
+    for _ in 0..earlier_questions {
+        let earlier = workspace.genie.ask(&space_id, "Hello", DEADLINE).await;
+        earlier.expect("an earlier question is answered");
+    }
+    proxy.drop_next_start();
+    let answer = workspace
+        .genie
+        .ask(&space_id, "How many bookings?", DEADLINE)
+        .await
+        .expect("the question is answered");
+    assert!(matches!(answer.outcome, Outcome::Sql { .. }), "{answer:?}");
+    let asked: Vec<String> = sim
+        .asked_questions()
+        .into_iter()
+        .filter(|q| q.question == "How many bookings?")
+        .map(|q| q.conversation_id)
+        .collect();
+    assert_eq!(asked, [answer.conversation_id], "asked once, and adopted");
+}
+
+#[tokio::test]
+async fn a_lost_start_conversation_response_is_reconciled_not_asked_again() {
+    asked_once_after_a_lost_response(0).await;
+}
+
+#[tokio::test]
+async fn a_lost_response_is_reconciled_in_a_space_with_many_conversations() {
+    asked_once_after_a_lost_response(120).await;
 }
