@@ -24,7 +24,7 @@ use genie_gitops::databricks::serving::{ChatMessage, ChatOptions};
 use genie_gitops::databricks::sql::StatementOptions;
 use genie_gitops::databricks::types::{
     CreateSpaceRequest, EvalRunStatus, ListConversationsResponse, MessageStatus,
-    StatementParameter, UpdateSpaceRequest,
+    StatementParameter, StatementResponse, StatementState, UpdateSpaceRequest,
 };
 use genie_gitops::model::result::{ResultColumn, ResultSet};
 use genie_gitops::sim::answer::Answer;
@@ -808,6 +808,38 @@ async fn an_unavailable_warehouse_fails_the_statement_without_a_sql_state() {
     }
 }
 
+#[tokio::test]
+async fn a_statement_past_a_short_deadline_is_cancelled_on_time() {
+    let sim = start_with(
+        with_faults(Faults {
+            statement_latency_ms: 30_000,
+            ..Faults::default()
+        }),
+        engine_warehouse(),
+    )
+    .await;
+    let workspace = connect(&sim);
+    let mut options = StatementOptions::new(sim.warehouse_id());
+    options.deadline = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let outcome = workspace.sql.execute(COUNT_SQL, &options).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let statement_id = match outcome {
+        Err(DatabricksError::Deadline { what, .. }) => what
+            .strip_prefix("statement ")
+            .unwrap_or_default()
+            .to_owned(),
+        other => panic!("expected the deadline to pass, got {other:?}"),
+    };
+    let call = Call::get(format!("/api/2.0/sql/statements/{statement_id}"));
+    let status: StatementResponse = workspace.api.send(call).await.expect("the statement");
+    assert_eq!(status.status.state, StatementState::Canceled);
+}
+
 // --- serving ---------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1055,6 +1087,7 @@ async fn the_sql_command_runs_a_query_and_reports_a_failed_one() {
     assert_eq!(failed.code, 1);
     assert!(failed.stderr.contains("SQLSTATE"), "{}", failed.stderr);
     assert!(failed.stdout.is_empty());
+    insta::assert_snapshot!("sql_failure_stderr", failed.stderr);
 }
 
 // --- a lost response --------------------------------------------------------------------------
