@@ -1,9 +1,10 @@
 //! The real workspace client driven against the in-process simulator, call by call: spaces
 //! (paged list, get with and without the configuration, create, update with etags, trash),
 //! asking questions through to every outcome (SQL with chunked rows, text, clarification,
-//! failures, expired results), benchmark eval runs, SQL statements, chat completions, PAT and
-//! OAuth M2M auth with token expiry, the question limiter under the simulator's 429s, and the
-//! `spaces list` and `sql` commands run as processes against the simulator.
+//! failures, expired results), a start-conversation response lost on the way back (through a
+//! TCP relay), benchmark eval runs, SQL statements (chunks, parameters, failures, cancel on
+//! deadline), chat completions, PAT and OAuth M2M auth with token expiry, the question limiter
+//! under the simulator's 429s, and the `spaces list` and `sql` commands run as processes.
 //!
 //! Genie tests use the scripted answerer and warehouse; statement tests use the simulator's SQL
 //! engine over Wanderbricks-lite, because every statement the client sends carries a marker
