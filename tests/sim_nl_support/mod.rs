@@ -26,10 +26,8 @@ pub const SEED: u64 = 42;
 /// The poor fixture repository.
 pub const POOR_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 /// The curated fixture repository.
-pub const CURATED_REPO: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/wanderbricks-curated"
-);
+pub const CURATED_REPO: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks-curated");
 
 /// The poor fixture's space file.
 pub const POOR: &str =
