@@ -54,7 +54,12 @@ fn a_fixture_repository_resolves_its_space_benchmarks_and_durable_files() {
     assert!(json.contains("main.wanderbricks.bookings"));
     let names = |v: Vec<String>| v.join(", ");
     assert_eq!(
-        names(repo.metric_views.iter().map(|v| v.name.to_string()).collect()),
+        names(
+            repo.metric_views
+                .iter()
+                .map(|v| v.name.to_string())
+                .collect()
+        ),
         "main.wanderbricks.booking_metrics, main.wanderbricks.review_metrics"
     );
     assert_eq!(
@@ -68,9 +73,8 @@ fn a_fixture_repository_resolves_its_space_benchmarks_and_durable_files() {
 fn the_poor_tables_file_mirrors_the_catalog_and_the_curated_one_adds_comments_and_keys() {
     let base = data::wanderbricks_catalog();
     let poor = build_catalog(Some(&resolved(POOR))).unwrap_or_else(|e| panic!("{e}"));
-    let same_tables = |a: &genie_gitops::sim::catalog::Catalog| -> Vec<_> {
-        a.tables().cloned().collect()
-    };
+    let same_tables =
+        |a: &genie_gitops::sim::catalog::Catalog| -> Vec<_> { a.tables().cloned().collect() };
     assert_eq!(same_tables(&poor), same_tables(&base));
     let curated = build_catalog(Some(&resolved(CURATED))).unwrap_or_else(|e| panic!("{e}"));
     let bookings = curated.table(&table_name("bookings")).expect("bookings");
@@ -132,13 +136,19 @@ fn metric_view_and_function_files_run_as_sql_and_match_the_loaded_objects() {
     let mut engine = engine();
     let loaded = resolved(CURATED);
     for (file, name) in [
-        ("genie/uc/metric_views/booking_metrics.sql", "booking_metrics"),
+        (
+            "genie/uc/metric_views/booking_metrics.sql",
+            "booking_metrics",
+        ),
         ("genie/uc/metric_views/review_metrics.sql", "review_metrics"),
     ] {
         let result = run(&mut engine, &fixture_sql(CURATED, file));
         assert!(result.rows.is_empty());
         let created = engine.catalog().metric_view(&table_name(name));
-        let expected = loaded.metric_views.iter().find(|v| v.name == table_name(name));
+        let expected = loaded
+            .metric_views
+            .iter()
+            .find(|v| v.name == table_name(name));
         assert_eq!(created, expected, "{file}");
     }
     for name in [
@@ -185,7 +195,9 @@ fn creating_an_existing_object_without_or_replace_fails_like_databricks() {
     let function = fixture_sql(POOR, "genie/uc/functions/get_top_hosts.sql");
     run(&mut engine, &function);
     let again = function.replacen("CREATE OR REPLACE FUNCTION", "CREATE FUNCTION", 1);
-    let error = engine.execute(&again, &[]).expect_err("the function exists");
+    let error = engine
+        .execute(&again, &[])
+        .expect_err("the function exists");
     assert_eq!(error.error_class, "ROUTINE_ALREADY_EXISTS");
 }
 
@@ -209,7 +221,10 @@ fn broken_metric_views_and_functions_fail_with_a_clear_error_class() {
             "CREATE OR REPLACE FUNCTION main.wanderbricks.f( RETURNS TABLE (a INT) RETURN SELECT 1",
             "PARSE_SYNTAX_ERROR",
         ),
-        ("CREATE VIEW main.wanderbricks.v AS SELECT 1", "INSUFFICIENT_PERMISSIONS"),
+        (
+            "CREATE VIEW main.wanderbricks.v AS SELECT 1",
+            "INSUFFICIENT_PERMISSIONS",
+        ),
     ];
     for (sql, class) in cases {
         let error = engine.execute(sql, &[]).expect_err(sql);
