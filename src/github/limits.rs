@@ -87,25 +87,45 @@ pub fn fit(text: &str, limit: Limit, full_report: Option<&str>) -> String {
     let visible = marker::strip(text);
     let (opening, sections) = split_sections(&visible);
 
-    let reserve = limit.measure(&markers) + note_bound(limit, full_report);
-    let mut budget = limit.max().saturating_sub(reserve);
+    // Reserve room for the note and the markers, growing the reserve until the result fits
+    // (a longer note can only drop more sections, so this ends quickly).
+    let fixed = limit.measure(&markers);
+    let mut reserve = fixed + limit.measure(&note(limit, &[], full_report));
+    loop {
+        let budget = limit.max().saturating_sub(reserve);
+        let (kept, dropped) = keep_within(opening, &sections, budget, limit);
+        let note = note(limit, &dropped, full_report);
+        let size = limit.measure(&kept) + limit.measure(&note) + fixed;
+        if size <= limit.max() || budget == 0 {
+            return format!("{kept}{note}{markers}");
+        }
+        reserve = reserve.max(fixed + limit.measure(&note)) + (size - limit.max());
+    }
+}
+
+/// The opening (cut at a line end if it alone is too long) and, in order, every section that
+/// still fits `budget`; with the titles of the sections left out.
+fn keep_within<'a>(
+    opening: &str,
+    sections: &[Section<'a>],
+    budget: usize,
+    limit: Limit,
+) -> (String, Vec<&'a str>) {
     let kept_opening = cut_at_line(opening, budget, limit);
     let opening_cut = kept_opening.len() < opening.len();
-    budget = budget.saturating_sub(limit.measure(kept_opening));
-    let mut out = kept_opening.to_owned();
+    let mut left = budget.saturating_sub(limit.measure(kept_opening));
+    let mut kept = kept_opening.to_owned();
     let mut dropped = Vec::new();
-    for section in &sections {
+    for section in sections {
         let size = limit.measure(section.text);
-        if !opening_cut && size <= budget {
-            out.push_str(section.text);
-            budget -= size;
+        if !opening_cut && size <= left {
+            kept.push_str(section.text);
+            left -= size;
         } else {
             dropped.push(section.title);
         }
     }
-    out.push_str(&note(limit, &dropped, full_report));
-    out.push_str(&markers);
-    out
+    (kept, dropped)
 }
 
 /// Splits markdown at its `## ` headings (outside code fences): the text before the first one,
@@ -194,14 +214,6 @@ fn note(limit: Limit, dropped: &[&str], full_report: Option<&str>) -> String {
         "\n\n> [!NOTE]\n> {what} to stay within GitHub's {} limit.{link}\n",
         limit.name()
     )
-}
-
-/// An upper bound on the size of [`note`]'s text.
-fn note_bound(limit: Limit, full_report: Option<&str>) -> usize {
-    let longest_title = "x".repeat(NOTED_TITLE_CHARS);
-    let titles: Vec<&str> = vec![longest_title.as_str(); NOTED_TITLES + 1];
-    // 4 bytes per character covers the byte measure of any title character.
-    limit.measure(&note(limit, &titles, full_report)) + NOTED_TITLES * NOTED_TITLE_CHARS * 3 + 32
 }
 
 #[cfg(test)]
