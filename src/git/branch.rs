@@ -5,7 +5,8 @@
 //! 1. fetch the base and the bot branch from the remote;
 //! 2. if the bot branch holds a commit not authored *and* committed by the bot → [`BranchOutcome::Paused`]
 //!    (nothing is pushed; the flows say "paused" in the pull request);
-//! 3. rebuild one commit per lever on the base tip; if the result equals the base →
+//! 3. if the base changed a file the proposal edits → [`BranchOutcome::Conflict`]; otherwise
+//!    rebuild one commit per lever on the base tip; if the result equals the base →
 //!    [`BranchOutcome::NothingToPropose`] (the head never equals the base, which would close the PR);
 //! 4. if the remote branch already has the same tree → [`BranchOutcome::Unchanged`] (no push);
 //! 5. push with `--force-with-lease=<branch>:<the sha we examined>`; if the branch moved in the
@@ -35,6 +36,8 @@ pub struct BranchRequest<'a> {
     pub base: &'a str,
     /// The bot branch, e.g. `genie-gitops/sales`.
     pub branch: &'a str,
+    /// The managed files the proposal was computed from (the first lever's "before").
+    pub from: &'a RepoSnapshot,
     /// The commits to put on the base, in order.
     pub commits: &'a [LeverCommit],
     /// The bot's identity; commits by anyone else pause the bot.
@@ -87,6 +90,14 @@ pub enum BranchOutcome {
         /// The commits that are not the bot's, newest first.
         foreign: Vec<CommitInfo>,
     },
+    /// The base changed files the proposal edits since it was computed: nothing pushed; the
+    /// proposal must be computed again on the new base.
+    Conflict {
+        /// The current base.
+        base: Oid,
+        /// The files both sides changed, sorted.
+        paths: Vec<String>,
+    },
     /// Another bot run moved the branch while this one worked: nothing pushed, nothing lost.
     Raced {
         /// Where the remote branch is now.
@@ -104,6 +115,7 @@ impl BranchOutcome {
             | BranchOutcome::WouldPush { head, .. }
             | BranchOutcome::Unchanged { head, .. } => Some(*head),
             BranchOutcome::Paused { remote_head, .. } => Some(*remote_head),
+            BranchOutcome::Conflict { .. } => None,
             BranchOutcome::NothingToPropose { remote_head, .. }
             | BranchOutcome::Raced { remote_head, .. } => *remote_head,
         }
@@ -148,7 +160,11 @@ pub fn sync(repo: &GitRepo, remote: &Remote, req: &BranchRequest<'_>) -> Result<
             });
         }
     }
-    let Some(head) = rebuild(repo, base, req.commits, req.author)? else {
+    let paths = conflicts(repo, base, req.from, req.commits)?;
+    if !paths.is_empty() {
+        return Ok(BranchOutcome::Conflict { base, paths });
+    }
+    let Some(head) = rebuild(repo, base, req.from, req.commits, req.author)? else {
         return Ok(BranchOutcome::NothingToPropose { base, remote_head });
     };
     if let Some(tip) = remote_head
@@ -203,17 +219,36 @@ pub fn foreign_commits(
         .collect())
 }
 
-/// Writes `commits` on top of `base`, skipping levers that change nothing there; returns the
-/// new head, or `None` when the result has the base's tree.
+/// Files the proposal edits (relative to `from`) that the base has also changed since.
+pub fn conflicts(
+    repo: &GitRepo,
+    base: Oid,
+    from: &RepoSnapshot,
+    commits: &[LeverCommit],
+) -> Result<Vec<String>> {
+    let Some(last) = commits.last() else {
+        return Ok(Vec::new());
+    };
+    let base_files = repo.snapshot_at(&base.to_string())?;
+    Ok(from
+        .changed_paths(&last.files)
+        .into_iter()
+        .filter(|p| base_files.get(p) != from.get(p))
+        .collect())
+}
+
+/// Writes `commits` on top of `base`, each applying its change relative to the one before
+/// (the first relative to `from`) and skipping levers that change nothing; returns the new head,
+/// or `None` when the result has the base's tree.
 pub fn rebuild(
     repo: &GitRepo,
     base: Oid,
+    from: &RepoSnapshot,
     commits: &[LeverCommit],
     author: &Author,
 ) -> Result<Option<Oid>> {
-    let base_files = repo.snapshot_at(&base.to_string())?;
     let mut parent = base;
-    let mut before = base_files;
+    let mut before = from.clone();
     for lever in commits {
         if let Some(next) = repo.write_commit(parent, &before, &lever.files, &lever.message, author)? {
             parent = next;

@@ -18,3 +18,4 @@ pub mod comments;
 pub mod issues;
 pub mod pulls;
 pub mod types;
+pub mod proposal;
