@@ -579,3 +579,26 @@ fn the_action_passes_inputs_only_through_env() {
         assert!(action["outputs"][output]["value"].is_string(), "output {output}");
     }
 }
+
+#[test]
+fn the_release_workflow_builds_static_binaries_with_checksums_and_no_expressions_in_scripts() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/workflows/release.yml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let jobs = workflow["jobs"].as_object().unwrap();
+    for (name, job) in jobs {
+        for step in job["steps"].as_array().into_iter().flatten() {
+            if let Some(run) = step["run"].as_str() {
+                assert!(!run.contains("${{"), "expression inside `run:` in job {name}");
+            }
+        }
+    }
+    let targets: Vec<&str> = jobs["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["target"].as_str())
+        .collect();
+    assert!(targets.contains(&"x86_64-unknown-linux-musl"));
+    assert!(text.contains("sha256sum \"$archive\" > \"$archive.sha256\""));
+}

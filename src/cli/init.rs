@@ -68,6 +68,7 @@ impl ScaffoldInput {
         let mut paths: BTreeSet<String> = BTreeSet::new();
         paths.insert(settings::FILE_NAME.to_owned());
         paths.insert(project.settings.bundle.clone());
+        paths.insert("benchmarks/**".to_owned());
         for space in project.spaces.values() {
             match &space.source {
                 SpaceSource::File(path) => paths.insert(path.clone()),
