@@ -160,9 +160,7 @@ enum Written {
 pub async fn run(args: Args) -> Result<Exit> {
     let root = args.repo.as_path();
     let snapshot = load_dir(root)?;
-    let project = if snapshot.contains(settings::FILE_NAME)
-        || snapshot.contains("databricks.yml")
-    {
+    let project = if snapshot.contains(settings::FILE_NAME) || snapshot.contains("databricks.yml") {
         match project::discover(&snapshot) {
             Ok((project, _warnings)) => Some(project),
             Err(diagnostics) => {
@@ -194,7 +192,10 @@ pub async fn run(args: Args) -> Result<Exit> {
         let line = match written {
             Written::Created => format!("created     {}", file.path),
             Written::Overwritten => format!("overwritten {}", file.path),
-            Written::Kept => format!("kept        {} (it exists; --force overwrites it)", file.path),
+            Written::Kept => format!(
+                "kept        {} (it exists; --force overwrites it)",
+                file.path
+            ),
         };
         writeln!(out, "{line}")?;
     }
@@ -255,7 +256,10 @@ mod tests {
     use super::*;
 
     fn wanderbricks() -> Option<ScaffoldInput> {
-        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks"));
+        let root = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/wanderbricks"
+        ));
         let snapshot = load_dir(root).ok()?;
         let (project, _) = project::discover(&snapshot).ok()?;
         let mut input = ScaffoldInput::from_project(&project, "main");
@@ -284,12 +288,19 @@ mod tests {
         let mut input = wanderbricks().expect("fixture");
         input.spaces.push("odd name".into());
         for file in scaffold(&input).iter().skip(1) {
-            let doc: serde_json::Value = serde_saphyr::from_str(&file.text)
-                .unwrap_or_else(|e| panic!("{}: {e}", file.path));
+            let doc: serde_json::Value =
+                serde_saphyr::from_str(&file.text).unwrap_or_else(|e| panic!("{}: {e}", file.path));
             let perms = doc["permissions"].as_object().expect("permissions block");
-            assert!(perms.values().all(|v| v == "read" || v == "write"), "{}", file.path);
+            assert!(
+                perms.values().all(|v| v == "read" || v == "write"),
+                "{}",
+                file.path
+            );
             assert!(!perms.contains_key("actions") && !perms.contains_key("packages"));
-            let job = doc["jobs"].as_object().and_then(|j| j.values().next()).unwrap();
+            let job = doc["jobs"]
+                .as_object()
+                .and_then(|j| j.values().next())
+                .unwrap();
             let group = job["concurrency"]["group"].as_str().unwrap();
             assert!(group.contains("${{ matrix.space }}"), "{}", file.path);
             let spaces = job["strategy"]["matrix"]["space"].as_array().unwrap();
@@ -321,8 +332,17 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
         std::fs::write(dir.path().join(&file.path), "mine\n").unwrap();
         assert_eq!(write(dir.path(), &file, false).unwrap(), Written::Kept);
-        assert_eq!(std::fs::read_to_string(dir.path().join(&file.path)).unwrap(), "mine\n");
-        assert_eq!(write(dir.path(), &file, true).unwrap(), Written::Overwritten);
-        assert_eq!(std::fs::read_to_string(dir.path().join(&file.path)).unwrap(), "new\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&file.path)).unwrap(),
+            "mine\n"
+        );
+        assert_eq!(
+            write(dir.path(), &file, true).unwrap(),
+            Written::Overwritten
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&file.path)).unwrap(),
+            "new\n"
+        );
     }
 }

@@ -250,7 +250,9 @@ pub fn rebuild(
     let mut parent = base;
     let mut before = from.clone();
     for lever in commits {
-        if let Some(next) = repo.write_commit(parent, &before, &lever.files, &lever.message, author)? {
+        if let Some(next) =
+            repo.write_commit(parent, &before, &lever.files, &lever.message, author)?
+        {
             parent = next;
         }
         before = lever.files.clone();

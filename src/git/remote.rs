@@ -52,7 +52,11 @@ impl Remote {
 
     /// Where the remote's branches point, for those of `branches` that exist.
     pub fn heads(&self, repo_dir: &Path, branches: &[&str]) -> Result<Vec<(String, Oid)>> {
-        let mut args = vec!["ls-remote".to_owned(), "--heads".to_owned(), self.url.clone()];
+        let mut args = vec![
+            "ls-remote".to_owned(),
+            "--heads".to_owned(),
+            self.url.clone(),
+        ];
         args.extend(branches.iter().map(|b| format!("refs/heads/{b}")));
         let out = self.run(repo_dir, &args)?;
         if !out.status.success() {
@@ -96,7 +100,11 @@ impl Remote {
         ];
         let out = self.run(repo_dir, &args.map(str::to_owned))?;
         if !out.status.success() {
-            bail!("cannot fetch `{branch}` from {}: {}", self.url, stderr(&out));
+            bail!(
+                "cannot fetch `{branch}` from {}: {}",
+                self.url,
+                stderr(&out)
+            );
         }
         let repo = git2::Repository::open(repo_dir)?;
         let oid = repo
@@ -139,7 +147,10 @@ impl Remote {
             return Ok(PushResult::Pushed);
         }
         let report = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-        if report.contains("[rejected]") || report.contains("stale info") || report.contains("[remote rejected]") {
+        if report.contains("[rejected]")
+            || report.contains("stale info")
+            || report.contains("[remote rejected]")
+        {
             return Ok(PushResult::Rejected {
                 reason: report.trim().to_owned(),
             });
@@ -167,10 +178,17 @@ impl Remote {
                 .env("GIT_CONFIG_KEY_0", &key)
                 .env("GIT_CONFIG_VALUE_0", "")
                 .env("GIT_CONFIG_KEY_1", &key)
-                .env("GIT_CONFIG_VALUE_1", format!("AUTHORIZATION: basic {basic}"));
+                .env(
+                    "GIT_CONFIG_VALUE_1",
+                    format!("AUTHORIZATION: basic {basic}"),
+                );
         }
-        cmd.output()
-            .with_context(|| format!("cannot run `git {}`", args.first().map(String::as_str).unwrap_or_default()))
+        cmd.output().with_context(|| {
+            format!(
+                "cannot run `git {}`",
+                args.first().map(String::as_str).unwrap_or_default()
+            )
+        })
     }
 }
 
@@ -182,7 +200,10 @@ fn extraheader_key(url: &str) -> Option<String> {
     }
     let host = parsed.host_str()?;
     let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
-    Some(format!("http.{}://{host}{port}/.extraheader", parsed.scheme()))
+    Some(format!(
+        "http.{}://{host}{port}/.extraheader",
+        parsed.scheme()
+    ))
 }
 
 fn stderr(out: &Output) -> String {

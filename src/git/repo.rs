@@ -289,7 +289,12 @@ impl GitRepo {
             };
             commits.push(CommitInfo {
                 sha: oid.to_string(),
-                summary: commit.summary().ok().flatten().unwrap_or_default().to_owned(),
+                summary: commit
+                    .summary()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .to_owned(),
                 author: person(commit.author()),
                 committer: person(commit.committer()),
             });
@@ -409,7 +414,10 @@ mod tests {
         let mut after = before.clone();
         after.insert(".GitHub/workflows/x.yml", "on: push\n");
         let err = commit(&git, "bot", base, &before, &after).unwrap_err();
-        assert!(err.to_string().contains("never writes under .github/"), "{err}");
+        assert!(
+            err.to_string().contains("never writes under .github/"),
+            "{err}"
+        );
         assert_eq!(git.branch_tip("bot").unwrap(), None);
     }
 

@@ -102,7 +102,10 @@ pub async fn update(
         return Ok(());
     }
     let _run: CheckRun = gh
-        .patch(&gh.repo_route(&format!("/check-runs/{id}")), &draft.body(false))
+        .patch(
+            &gh.repo_route(&format!("/check-runs/{id}")),
+            &draft.body(false),
+        )
         .await?;
     Ok(())
 }

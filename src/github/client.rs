@@ -117,7 +117,9 @@ impl GitHubError {
         match self {
             GitHubError::Api {
                 status, message, ..
-            } => *status == 429 || (*status == 403 && message.to_lowercase().contains("rate limit")),
+            } => {
+                *status == 429 || (*status == 403 && message.to_lowercase().contains("rate limit"))
+            }
             GitHubError::Transport { .. } => false,
         }
     }
@@ -125,9 +127,10 @@ impl GitHubError {
     fn is_transient(&self) -> bool {
         match self {
             GitHubError::Api { status, .. } => *status >= 500,
-            GitHubError::Transport { source, .. } => {
-                !matches!(**source, octocrab::Error::Serde { .. } | octocrab::Error::Json { .. })
-            }
+            GitHubError::Transport { source, .. } => !matches!(
+                **source,
+                octocrab::Error::Serde { .. } | octocrab::Error::Json { .. }
+            ),
         }
     }
 
@@ -221,7 +224,10 @@ impl GitHub {
         if let Some(login) = explicit.filter(|l| !l.trim().is_empty()) {
             return Ok(login.trim().to_owned());
         }
-        Ok(self.login().await?.unwrap_or_else(|| ACTIONS_BOT.to_owned()))
+        Ok(self
+            .login()
+            .await?
+            .unwrap_or_else(|| ACTIONS_BOT.to_owned()))
     }
 
     /// `GET route?query`.
@@ -230,7 +236,8 @@ impl GitHub {
         route: &str,
         query: &Q,
     ) -> Result<T, GitHubError> {
-        self.send(Method::Get, route, Some(query), None::<&()>).await
+        self.send(Method::Get, route, Some(query), None::<&()>)
+            .await
     }
 
     /// Every item of a paged list (`Link: rel="next"`), [`PER_PAGE`] per page.
@@ -249,8 +256,9 @@ impl GitHub {
             query,
             per_page: PER_PAGE,
         };
-        let mut page: octocrab::Page<T> =
-            self.send(Method::Get, route, Some(&paged), None::<&()>).await?;
+        let mut page: octocrab::Page<T> = self
+            .send(Method::Get, route, Some(&paged), None::<&()>)
+            .await?;
         let mut items = page.take_items();
         while let Some(next) = page.next.take() {
             let next = next.to_string();
@@ -268,7 +276,8 @@ impl GitHub {
         route: &str,
         body: &B,
     ) -> Result<T, GitHubError> {
-        self.send(Method::Post, route, None::<&()>, Some(body)).await
+        self.send(Method::Post, route, None::<&()>, Some(body))
+            .await
     }
 
     /// `PATCH route` with a JSON body.
@@ -305,8 +314,8 @@ impl GitHub {
                 Ok(value) => return Ok(value),
                 Err(e) => classify(method, route, e),
             };
-            let retryable = error.is_rate_limit()
-                || (error.is_transient() && method != Method::Post);
+            let retryable =
+                error.is_rate_limit() || (error.is_transient() && method != Method::Post);
             if !retryable || attempt >= self.retry.attempts {
                 return Err(error);
             }

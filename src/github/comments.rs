@@ -170,7 +170,11 @@ mod tests {
         let other_kind = sticky_marker("deploy", Some("sales"));
         let comments = vec![
             comment(1, "mallory", &compose("fake", &marker, None)),
-            comment(2, "github-actions[bot]", &compose("other", &other_kind, None)),
+            comment(
+                2,
+                "github-actions[bot]",
+                &compose("other", &other_kind, None),
+            ),
             comment(3, "GitHub-Actions[bot]", &compose("ours", &marker, None)),
             comment(4, "github-actions[bot]", &compose("dup", &marker, None)),
         ];

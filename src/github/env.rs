@@ -134,11 +134,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> ActionEnv {
-        ActionEnv::from_vars(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        ActionEnv::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
     #[test]
@@ -171,13 +167,22 @@ mod tests {
             ("GITHUB_TOKEN", "ghs_actions"),
             ("GH_TOKEN", "gho_cli"),
         ]);
-        assert_eq!(e.token.as_ref().map(|t| t.expose_secret()), Some("ghs_actions"));
-        assert!(!format!("{e:?}").contains("ghs_actions"), "the token never shows in Debug");
+        assert_eq!(
+            e.token.as_ref().map(|t| t.expose_secret()),
+            Some("ghs_actions")
+        );
+        assert!(
+            !format!("{e:?}").contains("ghs_actions"),
+            "the token never shows in Debug"
+        );
     }
 
     #[test]
     fn repository_names_must_be_owner_slash_name() {
-        assert_eq!(RepoName::parse("a/b").map(|r| r.to_string()).as_deref(), Some("a/b"));
+        assert_eq!(
+            RepoName::parse("a/b").map(|r| r.to_string()).as_deref(),
+            Some("a/b")
+        );
         assert!(RepoName::parse("a").is_none());
         assert!(RepoName::parse("a/b/c").is_none());
         assert!(RepoName::parse("/b").is_none());

@@ -340,7 +340,10 @@ mod tests {
             panic!("not a pull request event");
         };
         assert!(!pr.from_fork && !pr.target);
-        assert_eq!((pr.number, pr.head.branch.as_str()), (3, "genie-gitops/sales"));
+        assert_eq!(
+            (pr.number, pr.head.branch.as_str()),
+            (3, "genie-gitops/sales")
+        );
         assert!(read.warnings.is_empty());
     }
 
@@ -352,7 +355,10 @@ mod tests {
         let Event::PullRequest(pr) = read.event else {
             panic!("not a pull request event");
         };
-        assert!(pr.target && pr.from_fork, "a deleted head repository counts as a fork");
+        assert!(
+            pr.target && pr.from_fork,
+            "a deleted head repository counts as a fork"
+        );
         assert!(read.warnings[0].contains("pull_request_target"));
     }
 

@@ -272,8 +272,14 @@ mod tests {
         assert!(text.chars().count() < SUMMARY_MAX_BYTES);
         let fitted = fit(&text, Limit::Summary, None);
         assert!(fitted.len() <= SUMMARY_MAX_BYTES);
-        assert!(fitted.contains("## Small\nok"), "a later section that fits is kept");
-        assert!(fitted.contains("1 section was left out (`Big`)"), "{fitted}");
+        assert!(
+            fitted.contains("## Small\nok"),
+            "a later section that fits is kept"
+        );
+        assert!(
+            fitted.contains("1 section was left out (`Big`)"),
+            "{fitted}"
+        );
     }
 
     #[test]

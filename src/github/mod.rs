@@ -7,15 +7,15 @@
 //! [`outputs`] writes `$GITHUB_OUTPUT` and the job summary; [`proposal`] ties the bot branch
 //! (`crate::git`) and its pull request together.
 
+pub mod checks;
+pub mod client;
+pub mod comments;
 pub mod env;
 pub mod event;
+pub mod issues;
 pub mod limits;
 pub mod marker;
-pub mod client;
 pub mod outputs;
-pub mod checks;
-pub mod comments;
-pub mod issues;
+pub mod proposal;
 pub mod pulls;
 pub mod types;
-pub mod proposal;

@@ -173,7 +173,10 @@ mod tests {
         std::fs::write(&file, "x".repeat(limits::SUMMARY_MAX_BYTES - 1000)).unwrap();
         let report = format!("verdict\n## A\n{}\n## B\nok\n", "y".repeat(5000));
         let written = append_summary(&file, &report, Some("https://r")).unwrap();
-        assert!(written.contains("`A`") && written.contains("## B"), "{written}");
+        assert!(
+            written.contains("`A`") && written.contains("## B"),
+            "{written}"
+        );
         let total = std::fs::metadata(&file).unwrap().len() as usize;
         assert!(total <= limits::SUMMARY_MAX_BYTES, "{total}");
     }

@@ -107,7 +107,11 @@ pub fn declined<'a>(closed: &'a [PullRequest], marker: &ProposalMarker) -> Optio
 
 /// Makes the open pull request for `draft.head` show the draft: creates it, or edits the title
 /// and body when they differ (an unchanged pull request is not touched).
-pub async fn upsert(gh: &GitHub, draft: &PrDraft, mode: WriteMode) -> Result<PrResult, GitHubError> {
+pub async fn upsert(
+    gh: &GitHub,
+    draft: &PrDraft,
+    mode: WriteMode,
+) -> Result<PrResult, GitHubError> {
     let body = draft.full_body();
     if let Some(existing) = find_open(gh, &draft.head, &draft.base).await? {
         return update(gh, &existing, &draft.title, &body, mode).await;
@@ -287,6 +291,9 @@ mod tests {
             labels: vec![],
             full_report: None,
         };
-        assert_eq!(Marker::find_proposal(&draft.full_body()), Some(draft.marker.clone()));
+        assert_eq!(
+            Marker::find_proposal(&draft.full_body()),
+            Some(draft.marker.clone())
+        );
     }
 }

@@ -234,7 +234,9 @@ fn github_error(status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         code,
-        axum::Json(json!({ "message": message, "documentation_url": "https://docs.github.com/rest" })),
+        axum::Json(
+            json!({ "message": message, "documentation_url": "https://docs.github.com/rest" }),
+        ),
     )
         .into_response()
 }
@@ -276,7 +278,11 @@ async fn handle(
     };
     let query: BTreeMap<String, String> = uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let body: Value = if body.is_empty() {
         Value::Null
@@ -291,7 +297,11 @@ async fn handle(
         && segments[0] == "repos"
         && segments[1] == w.owner
         && segments[2] == w.repo;
-    let rest: Vec<&str> = if prefix_ok { segments[3..].to_vec() } else { Vec::new() };
+    let rest: Vec<&str> = if prefix_ok {
+        segments[3..].to_vec()
+    } else {
+        Vec::new()
+    };
     let m = method.as_str();
     match (m, prefix_ok, segments.as_slice(), rest.as_slice()) {
         ("GET", _, ["user"], _) => {
@@ -368,8 +378,13 @@ async fn handle(
             } else {
                 return github_error(404, "Not Found");
             }
-            axum::Json(json!(labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>()))
-                .into_response()
+            axum::Json(json!(
+                labels
+                    .iter()
+                    .map(|l| json!({"name": l}))
+                    .collect::<Vec<_>>()
+            ))
+            .into_response()
         }
         ("GET", true, _, ["issues"]) => {
             let state = query.get("state").map(String::as_str).unwrap_or("open");
@@ -429,7 +444,11 @@ async fn handle(
                 body: body.clone(),
             });
             let url = format!("{}/{}/{}/runs/{id}", w.base_url, w.owner, w.repo);
-            (StatusCode::CREATED, axum::Json(json!({ "id": id, "html_url": url }))).into_response()
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({ "id": id, "html_url": url })),
+            )
+                .into_response()
         }
         ("PATCH", true, _, ["check-runs", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
@@ -488,7 +507,7 @@ fn list_pulls(w: &World, query: &BTreeMap<String, String>, path: &str) -> Respon
         })
         .filter(|p| base.as_ref().is_none_or(|b| *b == p.base))
         .collect();
-    items.sort_by(|a, b| b.number.cmp(&a.number));
+    items.sort_by_key(|p| std::cmp::Reverse(p.number));
     let items = items.into_iter().map(|p| pull_json(w, p)).collect();
     paginate(w, items, query, path)
 }
@@ -501,17 +520,22 @@ fn create_pull(w: &mut World, login: &str, body: &Value) -> Response {
             return github_error(422, "Validation Failed; head or base branch does not exist");
         };
         if head_tree == base_tree {
-            return github_error(422, &format!("Validation Failed; No commits between {base} and {head}"));
+            return github_error(
+                422,
+                &format!("Validation Failed; No commits between {base} and {head}"),
+            );
         }
     }
-    if w
-        .pulls
+    if w.pulls
         .iter()
         .any(|p| p.state == "open" && p.head == head && p.base == base)
     {
         return github_error(
             422,
-            &format!("Validation Failed; A pull request already exists for {}:{head}.", w.owner),
+            &format!(
+                "Validation Failed; A pull request already exists for {}:{head}.",
+                w.owner
+            ),
         );
     }
     let number = w.next_number;
