@@ -185,22 +185,32 @@ pub async fn run(args: Args) -> Result<Exit> {
             version: format!("v{}", env!("CARGO_PKG_VERSION")),
         },
     };
-    let files = scaffold(&input);
-    let mut out = std::io::stdout().lock();
-    for file in &files {
-        let written = write(root, file, args.force)?;
-        let line = match written {
-            Written::Created => format!("created     {}", file.path),
-            Written::Overwritten => format!("overwritten {}", file.path),
-            Written::Kept => format!(
-                "kept        {} (it exists; --force overwrites it)",
-                file.path
-            ),
-        };
-        writeln!(out, "{line}")?;
+    let mut results = Vec::new();
+    for file in scaffold(&input) {
+        let written = write(root, &file, args.force)?;
+        results.push((file.path, written));
     }
-    writeln!(out, "{}", next_steps(&input))?;
+    write!(
+        std::io::stdout().lock(),
+        "{}",
+        render_report(&results, &input)
+    )?;
     Ok(Exit::Ok)
+}
+
+/// What `init` prints: one line per file, then the spaces and the next steps.
+fn render_report(results: &[(String, Written)], input: &ScaffoldInput) -> String {
+    let mut out = String::new();
+    for (path, written) in results {
+        out.push_str(&match written {
+            Written::Created => format!("created     {path}\n"),
+            Written::Overwritten => format!("overwritten {path}\n"),
+            Written::Kept => format!("kept        {path} (it exists; --force overwrites it)\n"),
+        });
+    }
+    out.push_str(&next_steps(input));
+    out.push('\n');
+    out
 }
 
 /// The closing advice.
@@ -276,6 +286,26 @@ mod tests {
             .map(|f| format!("=== {} ===\n{}\n", f.path, f.text))
             .collect();
         insta::assert_snapshot!(rendered);
+    }
+
+    #[test]
+    fn init_reports_each_file_and_what_to_do_next() {
+        let input = wanderbricks().expect("fixture");
+        let results = vec![
+            (".genie-gitops.yml".to_owned(), Written::Kept),
+            (
+                ".github/workflows/genie-gitops-pr.yml".to_owned(),
+                Written::Created,
+            ),
+            (
+                ".github/workflows/genie-gitops-nightly.yml".to_owned(),
+                Written::Overwritten,
+            ),
+        ];
+        insta::assert_snapshot!(render_report(&results, &input));
+        let mut empty = input.clone();
+        empty.spaces.clear();
+        assert!(render_report(&[], &empty).contains("no Genie space found"));
     }
 
     #[test]
