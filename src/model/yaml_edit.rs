@@ -885,9 +885,21 @@ fn header_comment(text: &str, indicator: usize) -> &str {
     }
 }
 
+/// Replaces a sequence's items. An item whose value an old scalar item already holds keeps that
+/// item's source text (its quoting, and in block style its line comment), so only the items that
+/// really change are rendered anew.
 fn plan_replace_seq(text: &str, node: &Node, flow: bool, old: &[Node], items: &[Value]) -> Splice {
+    let kept = kept_items(old, items);
     if flow || old.is_empty() {
-        return ((node.start, node.end), render_flow_seq(items));
+        let rendered: Vec<String> = items
+            .iter()
+            .zip(&kept)
+            .map(|(item, kept)| match kept {
+                Some(old) => text[old.start..old.end].to_owned(),
+                None => render_inline(item, true),
+            })
+            .collect();
+        return ((node.start, node.end), format!("[{}]", rendered.join(", ")));
     }
     if items.is_empty() {
         return collapse_block(text, node, "[]");
@@ -896,12 +908,39 @@ fn plan_replace_seq(text: &str, node: &Node, flow: bool, old: &[Node], items: &[
     let prefix = item_prefix(text, &old[0]);
     let mut lines: String = items
         .iter()
-        .map(|item| render_block_item(&prefix, item))
+        .zip(&kept)
+        .map(|(item, kept)| match kept {
+            Some(old) => format!("{prefix}{}\n", item_source_lines(text, old)),
+            None => render_block_item(&prefix, item),
+        })
         .collect();
     if end == text.len() && !text.ends_with('\n') {
         lines.truncate(lines.trim_end_matches('\n').len());
     }
     ((start, end), lines)
+}
+
+/// For each new item, the old scalar item holding the same value, if any (each old item is used
+/// once, first match first).
+fn kept_items<'n>(old: &'n [Node], items: &[Value]) -> Vec<Option<&'n Node>> {
+    let mut used = vec![false; old.len()];
+    items
+        .iter()
+        .map(|item| {
+            let i = old.iter().enumerate().position(|(i, node)| {
+                !used[i] && matches!(node.kind, Kind::Scalar { .. }) && node.to_value() == *item
+            })?;
+            used[i] = true;
+            old.get(i)
+        })
+        .collect()
+}
+
+/// A block sequence item's text from its first character to the end of its last line, without
+/// the final line break: the scalar and any comment after it on its line.
+fn item_source_lines<'t>(text: &'t str, item: &Node) -> &'t str {
+    let end = content_line_end(text, item.end).max(item.start);
+    &text[item.start..end]
 }
 
 fn plan_append(text: &str, node: &Node, flow: bool, items: &[Node], item: &Value) -> Splice {
@@ -1670,6 +1709,19 @@ other: 1
         let flow = path("tables[0].columns[0].synonyms");
         let edited = replace_sequence(DOC, &flow, &["only".into()]).unwrap();
         assert!(edited.contains("synonyms: [only]\n"));
+    }
+
+    #[test]
+    fn replacing_a_sequence_keeps_the_text_of_the_items_it_keeps() {
+        let flow = "a: [aa, on, 'x y']\n";
+        let items = ["on".into(), "new".into(), "x y".into()];
+        let edited = replace_sequence(flow, &path("a"), &items).unwrap();
+        assert_eq!(edited, "a: [on, new, 'x y']\n");
+        let block = "a:\n  - 'one'  # first\n  - |\n    two\n  - three\nb: 1\n";
+        let items = ["two\n".into(), "one".into(), "four".into()];
+        let edited = replace_sequence(block, &path("a"), &items).unwrap();
+        let expected = "a:\n  - |\n    two\n  - 'one'  # first\n  - four\nb: 1\n";
+        assert_eq!(edited, expected);
     }
 
     #[test]
