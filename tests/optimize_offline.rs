@@ -1,0 +1,309 @@
+//! The optimization loop offline: the simulator's pure parts (SQL engine + NL engine over the
+//! poor Wanderbricks fixture) stand in for Genie and the warehouse, every answer is graded with
+//! `eval::compare`, `sql::analyze`/`sql::diff` and `eval::taxonomy::classify`, the optimizer's
+//! state machine decides, and accepted patches are applied to the fixture snapshot with the
+//! patch language. No HTTP, no disk writes.
+
+mod sim_nl_support;
+
+use std::collections::BTreeMap;
+
+use genie_gitops::eval::compare::{CompareOptions, compare};
+use genie_gitops::eval::taxonomy::{FailureType, Finding, classify};
+use genie_gitops::model::benchmarks::{self, Benchmark};
+use genie_gitops::model::result::ResultSet;
+use genie_gitops::model::settings::DurableFiles;
+use genie_gitops::model::snapshot::RepoSnapshot;
+use genie_gitops::optimize::case::{Answer, FailureCase, Graded, Outcome, Question, Role};
+use genie_gitops::optimize::checkpoint::Checkpoint;
+use genie_gitops::optimize::context::{Schema, Settings, short};
+use genie_gitops::optimize::machine::{Input, Optimizer, Step, Summary};
+use genie_gitops::sim::answer::Answer as SimAnswer;
+use genie_gitops::sim::nl::{CatalogInfo, answer};
+use genie_gitops::sql::analyze::{AssetCatalog, analyze};
+use genie_gitops::sql::diff::diff;
+use sim_nl_support::{Workspace, as_of, resolve, space};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
+const SPACE_PATH: &str = "genie/wanderbricks.geniespace.json";
+const BENCHMARKS_PATH: &str = "benchmarks/golden-queries.yaml";
+
+/// The fixture repository as a snapshot (every text file under the fixture directory).
+fn fixture_snapshot() -> RepoSnapshot {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut RepoSnapshot) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            panic!("{} is not readable", dir.display());
+        };
+        let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                let relative = path.strip_prefix(root).unwrap_or(&path);
+                out.insert(&relative.to_string_lossy(), text);
+            }
+        }
+    }
+    let root = std::path::Path::new(FIXTURE);
+    let mut snapshot = RepoSnapshot::new();
+    walk(root, root, &mut snapshot);
+    snapshot
+}
+
+/// The analyzer's view of the workspace's assets.
+fn asset_catalog(info: &CatalogInfo) -> AssetCatalog {
+    AssetCatalog {
+        metric_views: info.metric_views.iter().map(|m| m.name.clone()).collect(),
+    }
+}
+
+/// The simulated Genie and warehouse, with the gold results computed once.
+struct Harness {
+    workspace: Workspace,
+    catalog: AssetCatalog,
+    gold: BTreeMap<String, ResultSet>,
+    /// Genie questions actually put to the NL engine.
+    asked: usize,
+}
+
+impl Harness {
+    fn new(questions: &[Question]) -> Self {
+        let mut workspace = Workspace::new();
+        let info = CatalogInfo::from_catalog(workspace.engine.catalog());
+        let mut gold = BTreeMap::new();
+        for q in questions {
+            match workspace.engine.execute(&q.gold_sql, &[]) {
+                Ok(result) => {
+                    gold.insert(q.id.clone(), result);
+                }
+                Err(error) => panic!("{}: the gold SQL fails: {error}", q.id),
+            }
+        }
+        Harness {
+            workspace,
+            catalog: asset_catalog(&info),
+            gold,
+            asked: 0,
+        }
+    }
+
+    fn schema(&self) -> Schema {
+        let info = CatalogInfo::from_catalog(self.workspace.engine.catalog());
+        Schema {
+            tables: info
+                .tables
+                .iter()
+                .map(|t| {
+                    let columns = t.columns.iter().map(|c| c.name.clone()).collect();
+                    (short(&t.name), columns)
+                })
+                .collect(),
+        }
+    }
+
+    /// Asks the simulated Genie one question on the space of `snapshot`.
+    fn ask(&mut self, snapshot: &RepoSnapshot, question: &Question) -> Answer {
+        self.asked += 1;
+        let Some(text) = snapshot.get(SPACE_PATH) else {
+            panic!("the snapshot lost the space file");
+        };
+        let knowledge = self.workspace.knowledge(&space(text));
+        match answer(&knowledge, &question.text, as_of(), None) {
+            SimAnswer::Sql { sql, .. } => Answer::Sql { sql },
+            SimAnswer::Clarification { text } => Answer::Clarification { text },
+            SimAnswer::Text { text } => Answer::Text { text },
+        }
+    }
+
+    /// Grades an answer the way the evaluator does.
+    fn grade(&mut self, question: &Question, answer: Answer) -> Graded {
+        let gold = &self.gold[&question.id];
+        let whole = |failure, text: &str| vec![Finding::whole(failure, text)];
+        let (correct, outcome, findings) = match &answer {
+            Answer::Sql { sql } => match self.workspace.engine.execute(sql, &[]) {
+                Ok(result) => {
+                    let comparison = compare(gold, &result, &CompareOptions::default());
+                    let features = analyze(sql, &self.catalog).ok();
+                    let structural = features.as_ref().map(|f| diff(&question.gold, f));
+                    let findings = classify(structural.as_ref(), &comparison);
+                    let outcome = Outcome::Sql {
+                        sql: sql.clone(),
+                        features,
+                        diff: structural,
+                        comparison: Some(comparison.clone()),
+                    };
+                    (comparison.is_match(), outcome, findings)
+                }
+                Err(error) => {
+                    let outcome = Outcome::Sql {
+                        sql: sql.clone(),
+                        features: analyze(sql, &self.catalog).ok(),
+                        diff: None,
+                        comparison: None,
+                    };
+                    let text = error.to_string();
+                    (false, outcome, whole(FailureType::SyntaxOrFunction, &text))
+                }
+            },
+            Answer::Clarification { text } => (
+                false,
+                Outcome::Clarification { text: text.clone() },
+                whole(FailureType::AmbiguousQuestion, text),
+            ),
+            Answer::Text { text } => (
+                false,
+                Outcome::Text { text: text.clone() },
+                whole(FailureType::NoSqlAnswer, text),
+            ),
+            Answer::Error { message } => (
+                false,
+                Outcome::Error {
+                    message: message.clone(),
+                },
+                whole(FailureType::GenieError, message),
+            ),
+        };
+        Graded {
+            question_id: question.id.clone(),
+            answer,
+            correct,
+            failure: (!correct).then(|| FailureCase {
+                question_id: question.id.clone(),
+                outcome,
+                findings,
+            }),
+        }
+    }
+}
+
+fn questions(catalog: &AssetCatalog) -> Vec<Question> {
+    let text = include_str!("../fixtures/wanderbricks/benchmarks/golden-queries.yaml");
+    let benchmarks: Vec<Benchmark> = match benchmarks::load(BENCHMARKS_PATH, text) {
+        Ok((file, _)) => file.questions,
+        Err(errors) => panic!("the benchmarks do not load: {errors:#?}"),
+    };
+    benchmarks
+        .iter()
+        .map(|b| {
+            let gold_sql = resolve(&b.expected_sql);
+            match analyze(&gold_sql, catalog) {
+                Ok(features) => Question::from_benchmark(b, gold_sql, features),
+                Err(error) => panic!("{}: the gold SQL does not analyze: {error}", b.id),
+            }
+        })
+        .collect()
+}
+
+fn settings() -> Settings {
+    Settings {
+        target_accuracy: 0.9,
+        ..Settings::default()
+    }
+}
+
+fn input(questions: Vec<Question>, schema: Schema, settings: Settings) -> Input {
+    Input {
+        settings,
+        questions,
+        snapshot: fixture_snapshot(),
+        space_path: SPACE_PATH.into(),
+        files: DurableFiles::default(),
+        schema,
+    }
+}
+
+/// Drives the optimizer until it is done, or until `stop_after` Genie questions were asked
+/// (then returns `None`: the "killed" run).
+fn drive(
+    optimizer: &mut Optimizer,
+    harness: &mut Harness,
+    questions: &[Question],
+    stop_after: Option<usize>,
+) -> Option<Summary> {
+    loop {
+        let step = match optimizer.next() {
+            Ok(step) => step,
+            Err(error) => panic!("the optimizer stopped: {error}"),
+        };
+        match step {
+            Step::Done(summary) => return Some(summary),
+            Step::Ask(ask) => {
+                for id in &ask.questions {
+                    let Some(question) = questions.iter().find(|q| &q.id == id) else {
+                        panic!("asked for an unknown question {id}");
+                    };
+                    let answer = match optimizer.cached(&ask.variant, id) {
+                        Some(answer) => answer.clone(),
+                        None => {
+                            if stop_after.is_some_and(|n| harness.asked >= n) {
+                                return None;
+                            }
+                            harness.ask(&ask.snapshot, question)
+                        }
+                    };
+                    let graded = harness.grade(question, answer);
+                    if let Err(error) = optimizer.record(&ask.variant, graded) {
+                        panic!("record refused: {error}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pct(s: genie_gitops::optimize::machine::Score) -> String {
+    format!("{}/{} ({:.0}%)", s.correct, s.total, 100.0 * s.rate())
+}
+
+fn print(summary: &Summary) {
+    println!(
+        "train {} → {}; held_out {} → {}",
+        pct(summary.baseline_train),
+        pct(summary.final_train),
+        pct(summary.baseline_held_out),
+        summary.final_held_out.map(pct).unwrap_or_default()
+    );
+    for step in &summary.accepted {
+        println!(
+            "accepted lever {} (round {}): fixed {:?}, {}/{} → {}/{}",
+            step.lever, step.round, step.fixed, step.before.0, step.before.1, step.after.0, step.after.1
+        );
+        for r in &step.rationales {
+            println!("    {r}");
+        }
+    }
+    for r in &summary.rejected {
+        println!("rejected lever {} {}: {} — {}", r.lever, r.rule, r.rationale, r.reason);
+    }
+    for (lever, audit) in &summary.audit {
+        println!("lever {lever}: {audit:?}");
+    }
+    for c in &summary.remaining {
+        println!("remaining {} {:?} {} {:?}", c.id, c.failure, c.blame, c.questions);
+    }
+    println!(
+        "Genie questions: {} asked; the seed system's schedule would ask {}",
+        summary.questions_asked, summary.seed_schedule
+    );
+}
+
+#[test]
+fn the_offline_loop_takes_the_poor_fixture_past_the_target() {
+    let info = CatalogInfo::from_catalog(&sim_nl_support::catalog());
+    let questions = questions(&asset_catalog(&info));
+    let mut harness = Harness::new(&questions);
+    let mut optimizer = Optimizer::new(input(questions.clone(), harness.schema(), settings()));
+    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None) else {
+        panic!("the run did not finish");
+    };
+    print(&summary);
+    assert!(summary.final_train.rate() >= 0.85, "train accuracy below 85%");
+    assert!(summary.baseline_train.rate() < 0.5, "the fixture is not poor");
+    let held_out = summary.final_held_out.unwrap_or_else(|| panic!("no held-out evaluation"));
+    assert!(held_out.correct > summary.baseline_held_out.correct, "held-out did not improve");
+    assert_eq!(summary.questions_asked, harness.asked);
+    assert!(summary.questions_asked < summary.seed_schedule);
+    let _ = Role::Train;
+    let _: Option<Checkpoint> = None;
+}
