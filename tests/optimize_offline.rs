@@ -6,7 +6,8 @@
 
 mod sim_nl_support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use genie_gitops::eval::compare::{CompareOptions, compare};
 use genie_gitops::eval::taxonomy::{FailureType, Finding, classify};
@@ -14,10 +15,11 @@ use genie_gitops::model::benchmarks::{self, Benchmark};
 use genie_gitops::model::result::ResultSet;
 use genie_gitops::model::settings::DurableFiles;
 use genie_gitops::model::snapshot::RepoSnapshot;
-use genie_gitops::optimize::case::{Answer, FailureCase, Graded, Outcome, Question, Role};
-use genie_gitops::optimize::checkpoint::Checkpoint;
+use genie_gitops::optimize::case::{Answer, FailureCase, Graded, Outcome, Question};
+use genie_gitops::optimize::checkpoint::{Checkpoint, StopReason};
 use genie_gitops::optimize::context::{Schema, Settings, short};
 use genie_gitops::optimize::machine::{Input, Optimizer, Step, Summary};
+use genie_gitops::patch;
 use genie_gitops::sim::answer::Answer as SimAnswer;
 use genie_gitops::sim::nl::{CatalogInfo, answer};
 use genie_gitops::sql::analyze::{AssetCatalog, analyze};
@@ -198,6 +200,7 @@ fn questions(catalog: &AssetCatalog) -> Vec<Question> {
 fn settings() -> Settings {
     Settings {
         target_accuracy: 0.9,
+        allow_benchmark_examples: true,
         ..Settings::default()
     }
 }
@@ -220,6 +223,7 @@ fn drive(
     harness: &mut Harness,
     questions: &[Question],
     stop_after: Option<usize>,
+    seen: &mut BTreeSet<(String, String)>,
 ) -> Option<Summary> {
     loop {
         let step = match optimizer.next() {
@@ -239,6 +243,7 @@ fn drive(
                             if stop_after.is_some_and(|n| harness.asked >= n) {
                                 return None;
                             }
+                            seen.insert((ask.variant.clone(), id.clone()));
                             harness.ask(&ask.snapshot, question)
                         }
                     };
@@ -267,20 +272,32 @@ fn print(summary: &Summary) {
     for step in &summary.accepted {
         println!(
             "accepted lever {} (round {}): fixed {:?}, {}/{} → {}/{}",
-            step.lever, step.round, step.fixed, step.before.0, step.before.1, step.after.0, step.after.1
+            step.lever,
+            step.round,
+            step.fixed,
+            step.before.0,
+            step.before.1,
+            step.after.0,
+            step.after.1
         );
         for r in &step.rationales {
             println!("    {r}");
         }
     }
     for r in &summary.rejected {
-        println!("rejected lever {} {}: {} — {}", r.lever, r.rule, r.rationale, r.reason);
+        println!(
+            "rejected lever {} {}: {} — {}",
+            r.lever, r.rule, r.rationale, r.reason
+        );
     }
     for (lever, audit) in &summary.audit {
         println!("lever {lever}: {audit:?}");
     }
     for c in &summary.remaining {
-        println!("remaining {} {:?} {} {:?}", c.id, c.failure, c.blame, c.questions);
+        println!(
+            "remaining {} {:?} {} {:?}",
+            c.id, c.failure, c.blame, c.questions
+        );
     }
     println!(
         "Genie questions: {} asked; the seed system's schedule would ask {}",
@@ -288,22 +305,159 @@ fn print(summary: &Summary) {
     );
 }
 
-#[test]
-fn the_offline_loop_takes_the_poor_fixture_past_the_target() {
-    let info = CatalogInfo::from_catalog(&sim_nl_support::catalog());
-    let questions = questions(&asset_catalog(&info));
-    let mut harness = Harness::new(&questions);
+/// One uninterrupted run, shared by the tests that compare against it.
+struct Run {
+    questions: Vec<Question>,
+    summary: Summary,
+    asked: usize,
+}
+
+static RUN: LazyLock<Run> = LazyLock::new(|| {
+    let (questions, mut harness) = setup();
     let mut optimizer = Optimizer::new(input(questions.clone(), harness.schema(), settings()));
-    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None) else {
+    let mut seen = BTreeSet::new();
+    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None, &mut seen) else {
         panic!("the run did not finish");
     };
     print(&summary);
-    assert!(summary.final_train.rate() >= 0.85, "train accuracy below 85%");
-    assert!(summary.baseline_train.rate() < 0.5, "the fixture is not poor");
-    let held_out = summary.final_held_out.unwrap_or_else(|| panic!("no held-out evaluation"));
-    assert!(held_out.correct > summary.baseline_held_out.correct, "held-out did not improve");
-    assert_eq!(summary.questions_asked, harness.asked);
-    assert!(summary.questions_asked < summary.seed_schedule);
-    let _ = Role::Train;
-    let _: Option<Checkpoint> = None;
+    Run {
+        questions,
+        summary,
+        asked: harness.asked,
+    }
+});
+
+fn setup() -> (Vec<Question>, Harness) {
+    let info = CatalogInfo::from_catalog(&sim_nl_support::catalog());
+    let questions = questions(&asset_catalog(&info));
+    let harness = Harness::new(&questions);
+    (questions, harness)
+}
+
+#[test]
+fn the_offline_loop_takes_the_poor_fixture_past_the_target() {
+    let run = &*RUN;
+    let summary = &run.summary;
+    assert!(
+        summary.baseline_train.rate() < 0.5,
+        "the fixture is not poor"
+    );
+    assert!(
+        summary.final_train.rate() >= 0.85,
+        "train accuracy below 85%"
+    );
+    let held_out = summary
+        .final_held_out
+        .unwrap_or_else(|| panic!("no held-out evaluation"));
+    assert!(
+        held_out.correct > summary.baseline_held_out.correct,
+        "held-out did not improve"
+    );
+    assert!(summary.held_out_regressions.is_empty());
+}
+
+#[test]
+fn levers_one_to_five_are_tried_before_six_in_every_round() {
+    let attempts = &RUN.summary.attempts;
+    assert!(!attempts.is_empty());
+    for window in attempts.windows(2) {
+        let ((r1, l1), (r2, l2)) = (window[0], window[1]);
+        assert!(
+            r2 > r1 || (r2 == r1 && l2 > l1),
+            "out of order: {attempts:?}"
+        );
+    }
+    let first_round: Vec<u8> = attempts.iter().filter(|a| a.0 == 0).map(|a| a.1).collect();
+    assert_eq!(first_round, vec![1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn every_accepted_patch_set_changes_the_files_it_names() {
+    let mut snapshot = fixture_snapshot();
+    assert!(!RUN.summary.accepted.is_empty());
+    for step in &RUN.summary.accepted {
+        let next = match patch::apply_all(&snapshot, &step.patches, usize::MAX) {
+            Ok(next) => next,
+            Err(error) => panic!("an accepted set does not re-apply: {error}"),
+        };
+        let changed = snapshot.changed_paths(&next);
+        assert!(!changed.is_empty(), "lever {} changed nothing", step.lever);
+        assert_eq!(changed, step.files);
+        for p in &step.patches {
+            assert!(changed.iter().any(|c| c == p.op.file()));
+        }
+        snapshot = next;
+    }
+}
+
+#[test]
+fn the_loop_asks_fewer_questions_than_the_seed_schedule_and_counts_them_exactly() {
+    let run = &*RUN;
+    println!(
+        "Genie questions: {} asked; the seed system's schedule (baseline, then slice + P0 + \
+         full for every lever tried) would ask {}",
+        run.summary.questions_asked, run.summary.seed_schedule
+    );
+    assert_eq!(run.summary.questions_asked, run.asked);
+    assert!(run.summary.questions_asked < run.summary.seed_schedule);
+    assert_eq!(run.questions.len(), 48);
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_commits_without_asking_a_question_twice() {
+    let (questions, mut harness) = setup();
+    let mut seen = BTreeSet::new();
+    let mut first = Optimizer::new(input(questions.clone(), harness.schema(), settings()));
+    let killed = drive(&mut first, &mut harness, &questions, Some(70), &mut seen);
+    assert!(killed.is_none(), "the run finished before it was killed");
+    let saved = match serde_json::to_string(first.checkpoint()) {
+        Ok(json) => json,
+        Err(error) => panic!("the checkpoint does not serialize: {error}"),
+    };
+    drop(first);
+    let state: Checkpoint = match serde_json::from_str(&saved) {
+        Ok(state) => state,
+        Err(error) => panic!("the checkpoint does not deserialize: {error}"),
+    };
+    let mut harness = Harness::new(&questions);
+    let mut resumed = match Optimizer::resume(
+        input(questions.clone(), harness.schema(), settings()),
+        state,
+    ) {
+        Ok(optimizer) => optimizer,
+        Err(error) => panic!("resume refused: {error}"),
+    };
+    let Some(summary) = drive(&mut resumed, &mut harness, &questions, None, &mut seen) else {
+        panic!("the resumed run did not finish");
+    };
+    let patches = |s: &Summary| -> Vec<_> {
+        s.accepted
+            .iter()
+            .map(|a| (a.lever, a.patches.clone()))
+            .collect()
+    };
+    assert_eq!(patches(&summary), patches(&RUN.summary));
+    assert_eq!(summary.questions_asked, RUN.summary.questions_asked);
+    assert_eq!(
+        seen.len(),
+        summary.questions_asked,
+        "a question was asked twice"
+    );
+}
+
+#[test]
+fn a_budget_too_small_for_a_candidate_stops_before_spending_it() {
+    let (questions, mut harness) = setup();
+    let budget = Settings {
+        max_questions: Some(60),
+        ..settings()
+    };
+    let mut optimizer = Optimizer::new(input(questions.clone(), harness.schema(), budget));
+    let mut seen = BTreeSet::new();
+    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None, &mut seen) else {
+        panic!("the run did not finish");
+    };
+    assert_eq!(summary.stop, Some(StopReason::Budget));
+    assert_eq!(summary.questions_asked, questions.len());
+    assert!(summary.accepted.is_empty());
 }

@@ -122,7 +122,13 @@ mod tests {
         update_frontier(&mut frontier, point("worse", 0.4, 1, 3));
         assert_eq!(frontier.len(), 1);
         update_frontier(&mut frontier, point("better", 0.7, 0, 2));
-        assert_eq!(frontier.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(), ["better"]);
+        assert_eq!(
+            frontier
+                .iter()
+                .map(|p| p.label.as_str())
+                .collect::<Vec<_>>(),
+            ["better"]
+        );
         update_frontier(&mut frontier, point("trade-off", 0.9, 0, 9));
         assert_eq!(frontier.len(), 2);
     }

@@ -69,11 +69,19 @@ impl Question {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Answer {
-    Sql { sql: String },
-    Clarification { text: String },
-    Text { text: String },
+    Sql {
+        sql: String,
+    },
+    Clarification {
+        text: String,
+    },
+    Text {
+        text: String,
+    },
     /// Genie failed (FAILED message, timeout).
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl Answer {

@@ -77,8 +77,13 @@ impl Candidate {
 pub enum Phase {
     Baseline,
     /// About to seek proposals for this lever.
-    Lever { lever: u8 },
-    Measure { candidate: Candidate, gate: Gate },
+    Lever {
+        lever: u8,
+    },
+    Measure {
+        candidate: Candidate,
+        gate: Gate,
+    },
     /// The held-out evaluation of the final space.
     Final,
     Done,
@@ -115,6 +120,8 @@ pub struct Checkpoint {
     /// Set hashes of rejected proposals: never proposed again.
     pub rejected_sets: BTreeSet<String>,
     pub audit: BTreeMap<u8, LeverAudit>,
+    /// (round, lever) in the order levers were attempted.
+    pub attempts: Vec<(u32, u8)>,
     /// Every measured state, in order.
     pub pareto: Vec<ParetoPoint>,
     /// The non-dominated states.
@@ -143,6 +150,7 @@ impl Checkpoint {
             rejected: Vec::new(),
             rejected_sets: BTreeSet::new(),
             audit: BTreeMap::new(),
+            attempts: Vec::new(),
             pareto: Vec::new(),
             frontier: Vec::new(),
             high_risk: Vec::new(),

@@ -24,13 +24,9 @@ use crate::model::settings::DurableFiles;
 use crate::model::snapshot::RepoSnapshot;
 use crate::patch::{self, Patch, PatchError};
 
-use super::audit::{
-    AcceptedStep, LeverAudit, ParetoPoint, Rejection, risk_cost, update_frontier,
-};
+use super::audit::{AcceptedStep, LeverAudit, ParetoPoint, Rejection, risk_cost, update_frontier};
 use super::case::{Answer, FailureCase, Graded, Question, Role};
-use super::checkpoint::{
-    Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION,
-};
+use super::checkpoint::{Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION};
 use super::context::{Context, Schema, Settings};
 use super::diagnose::{Cluster, diagnose};
 use super::proposal::Proposal;
@@ -41,7 +37,9 @@ use super::rules;
 pub enum OptimizeError {
     #[error("{0}")]
     SpaceFile(String),
-    #[error("the checkpoint belongs to another run (different questions or repository); start afresh without --resume")]
+    #[error(
+        "the checkpoint belongs to another run (different questions or repository); start afresh without --resume"
+    )]
     CheckpointMismatch,
     #[error("checkpoint format {found} is not supported (expected {VERSION})")]
     CheckpointVersion { found: u32 },
@@ -120,6 +118,8 @@ pub struct Summary {
     pub accepted: Vec<AcceptedStep>,
     pub rejected: Vec<Rejection>,
     pub audit: BTreeMap<u8, LeverAudit>,
+    /// (round, lever) in the order levers were attempted.
+    pub attempts: Vec<(u32, u8)>,
     pub pareto: Vec<ParetoPoint>,
     pub frontier: Vec<ParetoPoint>,
     pub high_risk: Vec<Proposal>,
@@ -161,7 +161,11 @@ pub fn variant_of(snapshot: &RepoSnapshot) -> String {
 }
 
 fn fingerprint(input: &Input) -> String {
-    let mut text = format!("{}\u{0}{}\u{0}", input.space_path, variant_of(&input.snapshot));
+    let mut text = format!(
+        "{}\u{0}{}\u{0}",
+        input.space_path,
+        variant_of(&input.snapshot)
+    );
     for q in &input.questions {
         text.push_str(&format!("{}\u{0}{}\u{0}{}\u{0}", q.id, q.text, q.gold_sql));
     }
@@ -187,9 +191,8 @@ impl Optimizer {
         }
         let mut optimizer = Self::with_state(input, state);
         for step in optimizer.state.accepted.clone() {
-            optimizer.accepted =
-                patch::apply_all(&optimizer.accepted, &step.patches, usize::MAX)
-                    .map_err(OptimizeError::Replay)?;
+            optimizer.accepted = patch::apply_all(&optimizer.accepted, &step.patches, usize::MAX)
+                .map_err(OptimizeError::Replay)?;
         }
         Ok(optimizer)
     }
@@ -319,6 +322,7 @@ impl Optimizer {
                 break;
             }
             self.audit(l).attempted = true;
+            self.state.attempts.push((self.state.round, l));
             if !proposals.is_empty() {
                 targets.extend(part_targets);
                 parts.push(Part {
@@ -345,7 +349,9 @@ impl Optimizer {
                     self.stop(StopReason::Budget, Phase::Final);
                     return Ok(None);
                 }
-                self.state.measured.push((candidate.targets().len(), self.p0_ids().len()));
+                self.state
+                    .measured
+                    .push((candidate.targets().len(), self.p0_ids().len()));
                 self.state.phase = Phase::Measure {
                     candidate,
                     gate: Gate::Slice,
@@ -373,7 +379,10 @@ impl Optimizer {
             Gate::P0 => {
                 let regressed = self.regressions(&base, &candidate.variant, &questions);
                 if self.settings.p0_must_pass && !regressed.is_empty() {
-                    self.reject(&candidate, &format!("P0 regression: {}", regressed.join(", ")));
+                    self.reject(
+                        &candidate,
+                        &format!("P0 regression: {}", regressed.join(", ")),
+                    );
                     return Ok(self.advance(last));
                 }
                 self.state.phase = Phase::Measure {
@@ -386,7 +395,11 @@ impl Optimizer {
         }
     }
 
-    fn slice_gate(&mut self, candidate: Candidate, base: &str) -> Result<Option<Ask>, OptimizeError> {
+    fn slice_gate(
+        &mut self,
+        candidate: Candidate,
+        base: &str,
+    ) -> Result<Option<Ask>, OptimizeError> {
         let mut kept = Vec::new();
         for part in &candidate.parts {
             let mut proposals = Vec::new();
@@ -418,7 +431,9 @@ impl Optimizer {
         }
         match self.build(kept)? {
             Some(smaller) => {
-                self.state.measured.push((smaller.targets().len(), self.p0_ids().len()));
+                self.state
+                    .measured
+                    .push((smaller.targets().len(), self.p0_ids().len()));
                 self.state.phase = Phase::Measure {
                     candidate: smaller,
                     gate: Gate::Slice,
@@ -437,7 +452,10 @@ impl Optimizer {
     ) -> Result<Option<Ask>, OptimizeError> {
         let ids = self.gate_ids();
         let before: Vec<bool> = ids.iter().map(|q| self.correct(base, q)).collect();
-        let after: Vec<bool> = ids.iter().map(|q| self.correct(&candidate.variant, q)).collect();
+        let after: Vec<bool> = ids
+            .iter()
+            .map(|q| self.correct(&candidate.variant, q))
+            .collect();
         let paired = Paired::from_outcomes(&before, &after).unwrap_or_default();
         let test = non_inferiority(&paired, self.settings.margin);
         let regressed = self.regressions(base, &candidate.variant, &ids);
@@ -453,11 +471,13 @@ impl Optimizer {
             repeatability: same as f64 / untouched.len().max(1) as f64,
             regressions: regressed.len(),
             risk_cost: risk_cost(
-                self.state
-                    .accepted
-                    .iter()
-                    .flat_map(|s| &s.patches)
-                    .chain(candidate.parts.iter().flat_map(|p| &p.proposals).flat_map(|p| &p.patches)),
+                self.state.accepted.iter().flat_map(|s| &s.patches).chain(
+                    candidate
+                        .parts
+                        .iter()
+                        .flat_map(|p| &p.proposals)
+                        .flat_map(|p| &p.patches),
+                ),
             ),
             accepted: false,
         };
@@ -547,7 +567,12 @@ impl Optimizer {
         let all = rules::propose(lever, &ctx);
         let fresh: Vec<Proposal> = all
             .into_iter()
-            .filter(|p| !self.state.rejected_sets.contains(&patch::set_hash(&p.patches)))
+            .filter(|p| {
+                !self
+                    .state
+                    .rejected_sets
+                    .contains(&patch::set_hash(&p.patches))
+            })
             .collect();
         let (applicable, high): (Vec<Proposal>, Vec<Proposal>) =
             fresh.into_iter().partition(Proposal::applicable);
@@ -590,7 +615,11 @@ impl Optimizer {
             for p in part.proposals {
                 let mut trial = proposals.clone();
                 trial.push(p.clone());
-                match patch::apply_all(&snapshot, &merge_instructions(&all_patches(&trial)), usize::MAX) {
+                match patch::apply_all(
+                    &snapshot,
+                    &merge_instructions(&all_patches(&trial)),
+                    usize::MAX,
+                ) {
                     Ok(_) => proposals.push(p),
                     Err(e) => self.reject_proposal(&p, &format!("does not apply: {e}")),
                 }
@@ -599,8 +628,12 @@ impl Optimizer {
                 self.audit(part.lever).skip_reason = Some("no proposal applies".into());
                 continue;
             }
-            snapshot = patch::apply_all(&snapshot, &merge_instructions(&all_patches(&proposals)), usize::MAX)
-                .map_err(OptimizeError::Replay)?;
+            snapshot = patch::apply_all(
+                &snapshot,
+                &merge_instructions(&all_patches(&proposals)),
+                usize::MAX,
+            )
+            .map_err(OptimizeError::Replay)?;
             kept.push(Part {
                 lever: part.lever,
                 proposals,
@@ -625,14 +658,19 @@ impl Optimizer {
     }
 
     /// Records each part as an accepted step, checking every patch changed its file.
-    fn accept(&mut self, candidate: &Candidate, base: &str, ids: &[String]) -> Result<(), OptimizeError> {
+    fn accept(
+        &mut self,
+        candidate: &Candidate,
+        base: &str,
+        ids: &[String],
+    ) -> Result<(), OptimizeError> {
         let before = self.score(base, ids);
         let after = self.score(&candidate.variant, ids);
         let mut snapshot = self.accepted.clone();
         for part in &candidate.parts {
             let patches = part_patches(part);
-            let next = patch::apply_all(&snapshot, &patches, usize::MAX)
-                .map_err(OptimizeError::Replay)?;
+            let next =
+                patch::apply_all(&snapshot, &patches, usize::MAX).map_err(OptimizeError::Replay)?;
             let changed = snapshot.changed_paths(&next);
             for p in &patches {
                 if !changed.iter().any(|c| c == p.op.file()) {
@@ -742,9 +780,9 @@ impl Optimizer {
     }
 
     fn over_budget(&self, new_questions: usize) -> bool {
-        self.settings.max_questions.is_some_and(|max| {
-            self.state.questions_asked() + new_questions > max as usize
-        })
+        self.settings
+            .max_questions
+            .is_some_and(|max| self.state.questions_asked() + new_questions > max as usize)
     }
 
     /// Uncached gate questions of a candidate (slice + P0 + full).
@@ -757,7 +795,13 @@ impl Optimizer {
 
     // ----- questions and answers
 
-    fn ask(&self, variant: &str, snapshot: &RepoSnapshot, questions: Vec<String>, gate: Gate) -> Option<Ask> {
+    fn ask(
+        &self,
+        variant: &str,
+        snapshot: &RepoSnapshot,
+        questions: Vec<String>,
+        gate: Gate,
+    ) -> Option<Ask> {
         let pending: Vec<String> = questions
             .into_iter()
             .filter(|q| !self.graded.contains(&(variant.to_owned(), q.clone())))
@@ -880,6 +924,7 @@ impl Optimizer {
             accepted: self.state.accepted.clone(),
             rejected: self.state.rejected.clone(),
             audit: self.state.audit.clone(),
+            attempts: self.state.attempts.clone(),
             pareto: self.state.pareto.clone(),
             frontier: self.state.frontier.clone(),
             high_risk: self.state.high_risk.clone(),
@@ -905,9 +950,9 @@ pub fn merge_instructions(patches: &[Patch]) -> Vec<Patch> {
     let mut out: Vec<Patch> = Vec::new();
     for p in patches {
         if let patch::Op::AppendTextInstruction { file, lines } = &p.op {
-            let existing = out.iter_mut().find(|o| {
-                matches!(&o.op, patch::Op::AppendTextInstruction { file: f, .. } if f == file)
-            });
+            let existing = out.iter_mut().find(
+                |o| matches!(&o.op, patch::Op::AppendTextInstruction { file: f, .. } if f == file),
+            );
             if let Some(Patch {
                 op: patch::Op::AppendTextInstruction { lines: all, .. },
                 risk,

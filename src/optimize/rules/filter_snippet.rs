@@ -77,9 +77,7 @@ fn implied_term(question: &Question, implied: &BTreeSet<Condition>) -> Option<Te
 
 fn proposal(ctx: &Context, group: Vec<(Term, BTreeSet<Condition>, String)>) -> Option<Proposal> {
     let (first, rest) = group.split_first()?;
-    let shared: BTreeSet<Condition> = rest
-        .iter()
-        .fold(first.1.clone(), |acc, (_, c, _)| &acc & c);
+    let shared: BTreeSet<Condition> = rest.iter().fold(first.1.clone(), |acc, (_, c, _)| &acc & c);
     if shared.is_empty() {
         return None;
     }

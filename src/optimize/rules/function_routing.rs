@@ -37,7 +37,13 @@ pub fn propose(lever: u8, ctx: &Context) -> Vec<Proposal> {
         let read = |t: &&crate::sql::analyze::TableRef| t.kind == AssetKind::Function;
         let used: BTreeSet<String> = case
             .actual()
-            .map(|a| a.tables.iter().filter(read).map(|t| t.name.clone()).collect())
+            .map(|a| {
+                a.tables
+                    .iter()
+                    .filter(read)
+                    .map(|t| t.name.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         for function in question.gold.tables.iter().filter(read) {
             if used.contains(&function.name) {
@@ -151,10 +157,7 @@ fn routing(ctx: &Context, function: &str, words: &str) -> Vec<Patch> {
         risk: Risk::Medium,
         ..Patch::new(Op::AppendTextInstruction {
             file: ctx.space_path.to_owned(),
-            lines: vec![format!(
-                "- For {words} questions use {}\n",
-                short(function)
-            )],
+            lines: vec![format!("- For {words} questions use {}\n", short(function))],
         })
     });
     patches

@@ -101,10 +101,7 @@ fn definition(ctx: &Context, question: &Question, expr: &str) -> Option<Definiti
     } else {
         ""
     };
-    let mut sql = format!(
-        "{}({distinct}{table}.{column})",
-        caps[1].to_uppercase()
-    );
+    let mut sql = format!("{}({distinct}{table}.{column})", caps[1].to_uppercase());
     if !folded.is_empty() {
         let conds: Vec<String> = folded.iter().map(Condition::sql).collect();
         sql = format!("{sql} FILTER (WHERE {})", conds.join(" AND "));
@@ -120,10 +117,11 @@ fn definition(ctx: &Context, question: &Question, expr: &str) -> Option<Definiti
 fn proposal(ctx: &Context, defs: Vec<Definition>) -> Option<Proposal> {
     let best = defs.iter().max_by_key(|d| d.folded)?;
     let alias = best.term.core.replace(' ', "_");
-    let exists = ctx
-        .space
-        .snippets()
-        .is_some_and(|s| s.measures.iter().any(|m| m.alias.as_deref() == Some(&alias)));
+    let exists = ctx.space.snippets().is_some_and(|s| {
+        s.measures
+            .iter()
+            .any(|m| m.alias.as_deref() == Some(&alias))
+    });
     if exists {
         return None;
     }

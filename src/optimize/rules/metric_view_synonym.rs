@@ -32,7 +32,10 @@ pub fn propose(lever: u8, ctx: &Context) -> Vec<Proposal> {
     }
     let mut fixes: BTreeMap<(String, String), Fix> = BTreeMap::new();
     for (question, case) in &ctx.failures {
-        let used = case.actual().map(|a| a.measures.clone()).unwrap_or_default();
+        let used = case
+            .actual()
+            .map(|a| a.measures.clone())
+            .unwrap_or_default();
         let views: Vec<&str> = question
             .gold
             .tables

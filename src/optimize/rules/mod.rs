@@ -92,7 +92,11 @@ pub(crate) fn condition(p: &Predicate, features: &QueryFeatures) -> Option<Condi
         }
         (p.column.clone(), op, p.value.clone())
     };
-    if !column.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') || column.is_empty() {
+    if !column
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        || column.is_empty()
+    {
         return None;
     }
     let (table, column) = qualify(&column, features)?;

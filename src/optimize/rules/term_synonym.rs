@@ -87,7 +87,9 @@ fn date_columns(features: &QueryFeatures) -> BTreeSet<(String, String)> {
         .filter_map(|p| match QUALIFIED.captures(&p.column) {
             Some(c) => Some((c[1].to_lowercase(), c[2].to_lowercase())),
             None => {
-                let bare = p.column.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+                let bare = p
+                    .column
+                    .trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
                 qualify(bare, features)
             }
         })
