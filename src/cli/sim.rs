@@ -1,11 +1,13 @@
 //! `genie-gitops sim serve`: runs the local workspace simulator in the foreground until Ctrl-C.
 //!
-//! The spaces of `--repo` are created at start-up and printed (resource key → space id) on
-//! stdout, with the host to point clients at. SQL runs on the simulator's engine over the
-//! Wanderbricks-lite data generated from `--seed` with "today" pinned to `--as-of`. Until the NL
-//! engine is wired in, questions get the scripted answerer's "no answer" text.
+//! `--repo` loads a repository through [`crate::sim::workspace`]: its durable files (tables
+//! YAML, metric views, functions) join the simulated Unity Catalog and its spaces are created,
+//! templates resolved for `--target`, each on the simulator's warehouse; they are printed
+//! (resource key → space id) on stdout with the host to point clients at. Without `--repo` the
+//! bare Wanderbricks-lite workspace is served with no spaces. SQL runs on the simulator's engine
+//! over data generated from `--seed` with "today" pinned to `--as-of`; questions are answered
+//! by the simulator's NL-to-SQL engine.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,12 +17,10 @@ use secrecy::SecretString;
 
 use super::Exit;
 use crate::sim::data::default_as_of;
-use crate::sim::engine::SqlEngine;
-use crate::sim::server::answerer::Answerer;
 use crate::sim::server::faults::Faults;
 use crate::sim::server::serving::ChatScript;
-use crate::sim::server::warehouse::Warehouse;
-use crate::sim::server::{Settings, SimConfig, spawn};
+use crate::sim::server::{Settings, spawn};
+use crate::sim::workspace::SimWorkspace;
 
 /// `sim` subcommands.
 #[derive(Debug, clap::Args)]
@@ -40,9 +40,12 @@ struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     port: u16,
-    /// A repository whose databricks.yml `resources.genie_spaces` are created at start-up.
+    /// A repository whose spaces and durable files (tables, metric views, functions) are created at start-up.
     #[arg(long)]
     repo: Option<PathBuf>,
+    /// The target whose variables resolve the repository's `${…}` templates (default: the project's default target).
+    #[arg(long, requires = "repo")]
+    target: Option<String>,
     /// The bearer token the API accepts.
     #[arg(
         long,
@@ -97,8 +100,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         .map(ChatScript::from_file)
         .transpose()?;
     let as_of = args.as_of.unwrap_or_else(default_as_of);
-    let engine = SqlEngine::wanderbricks(args.seed, as_of)
-        .map_err(|e| anyhow::anyhow!("cannot start the SQL engine: {}", e.message))?;
+    let workspace = match &args.repo {
+        Some(repo) => SimWorkspace::load(repo, args.target.as_deref(), args.seed, as_of)?,
+        None => SimWorkspace::wanderbricks(args.seed, as_of)
+            .context("cannot start the simulated workspace")?,
+    };
     let settings = Settings {
         seed: args.seed,
         token: SecretString::from(args.token),
@@ -109,13 +115,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         chat_script,
         ..Settings::default()
     };
-    let config = SimConfig {
-        settings,
-        answerer: Answerer::Scripted(BTreeMap::new()),
-        warehouse: Warehouse::Engine(Box::new(engine)),
-        repo: args.repo,
-        port: args.port,
-    };
+    let config = workspace.into_sim_config(settings, args.port);
     let handle = spawn(config).await?;
     println!("host: {}", handle.base_url());
     println!("warehouse_id: {}", handle.warehouse_id());

@@ -22,6 +22,7 @@ use crate::sim::catalog::{
 };
 use crate::sim::data::{self, Dataset, Value, date_text, timestamp_text};
 use crate::sim::translate::{self, OutputColumn, Session, runtime};
+use crate::sim::workspace::compile;
 
 /// A failed statement, as the Statement API reports it (`status.error` + `status.sql_state`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -266,14 +267,15 @@ impl SqlEngine {
                 self.ddl(sql)?;
                 Ok(ResultSet::default())
             }
-            Some("CREATE")
-                if words
-                    .iter()
-                    .any(|word| word == "FUNCTION" || word == "METRICS") =>
-            {
-                Err(SqlError::unsupported(
-                    "CREATE VIEW … WITH METRICS and CREATE FUNCTION as SQL text; load them through the repository instead",
-                ))
+            Some("CREATE") if compile::is_metric_view_ddl(sql) => {
+                let view = compile::metric_view_ddl(sql, &words, &self.catalog)?;
+                self.define_metric_view(view)?;
+                Ok(ResultSet::default())
+            }
+            Some("CREATE") if words.iter().any(|word| word == "FUNCTION") => {
+                let function = compile::function_ddl(sql, &words, &self.catalog)?;
+                self.define_function(function)?;
+                Ok(ResultSet::default())
             }
             Some(
                 verb @ ("INSERT" | "UPDATE" | "DELETE" | "MERGE" | "DROP" | "TRUNCATE" | "CREATE"

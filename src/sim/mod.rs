@@ -9,3 +9,4 @@ pub mod nl;
 pub mod rng;
 pub mod server;
 pub mod translate;
+pub mod workspace;

@@ -11,6 +11,7 @@
 //! line and column; [`semantic`] compares a live space with the repository's; [`ids`] checks and
 //! generates ids; [`params`] finds `:name` markers in example SQL; `shape` checks JSON types.
 
+pub mod benchmarks;
 pub mod canonical;
 pub mod file;
 pub mod ids;

@@ -311,11 +311,15 @@ async fn answer_question(
         let state = Arc::clone(state);
         let content = space.content.clone();
         let question = question.to_owned();
-        tokio::task::spawn_blocking(move || state.answerer.answer(&content, &question, jitter))
-            .await
-            .unwrap_or_else(|e| Answer::Text {
-                text: format!("The answerer crashed: {e}"),
-            })
+        tokio::task::spawn_blocking(move || {
+            state
+                .answerer
+                .answer(&state.warehouse, &content, &question, jitter)
+        })
+        .await
+        .unwrap_or_else(|e| Answer::Text {
+            text: format!("The answerer crashed: {e}"),
+        })
     };
     state.resources().asked.push(AskedQuestion {
         space_id: space.space_id.clone(),

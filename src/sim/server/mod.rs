@@ -23,7 +23,6 @@ pub mod validate;
 pub mod warehouse;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +42,7 @@ use self::faults::Faults;
 use self::serving::ChatScript;
 use self::state::{AskedQuestion, SimState};
 use self::warehouse::Warehouse;
+use crate::sim::workspace::ResolvedRepo;
 
 /// Server settings other than the answerer and the warehouse.
 #[derive(Debug, Clone)]
@@ -87,8 +87,9 @@ pub struct SimConfig {
     pub settings: Settings,
     pub answerer: Answerer,
     pub warehouse: Warehouse,
-    /// A repository whose bundle's Genie spaces are created at start-up.
-    pub repo: Option<PathBuf>,
+    /// A resolved repository whose spaces are created at start-up (see
+    /// [`crate::sim::workspace::SimWorkspace::into_sim_config`]).
+    pub repo: Option<ResolvedRepo>,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
 }
@@ -167,7 +168,7 @@ pub async fn spawn(config: SimConfig) -> anyhow::Result<SimHandle> {
     settings.faults.check().context("invalid fault settings")?;
     let state = SimState::new(settings, answerer, warehouse);
     let spaces = match &repo {
-        Some(repo) => repo::load_repo(&state, repo)?,
+        Some(repo) => repo::create_spaces(&state, repo)?,
         None => BTreeMap::new(),
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
