@@ -21,10 +21,11 @@ use genie_gitops::optimize::context::{Schema, Settings, short};
 use genie_gitops::optimize::machine::{Input, Optimizer, Step, Summary};
 use genie_gitops::patch;
 use genie_gitops::sim::answer::Answer as SimAnswer;
-use genie_gitops::sim::nl::{CatalogInfo, answer};
+use genie_gitops::sim::nl::{CatalogInfo, Knowledge, answer};
+use genie_gitops::sim::workspace::{build_catalog, resolve_repo};
 use genie_gitops::sql::analyze::{AssetCatalog, analyze};
 use genie_gitops::sql::diff::diff;
-use sim_nl_support::{Workspace, as_of, resolve, space};
+use sim_nl_support::{Workspace, as_of, resolve};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const SPACE_PATH: &str = "genie/wanderbricks.geniespace.json";
@@ -67,6 +68,8 @@ struct Harness {
     gold: BTreeMap<String, ResultSet>,
     /// Genie questions actually put to the NL engine.
     asked: usize,
+    /// What the NL engine sees, per variant.
+    knowledge: BTreeMap<String, Knowledge>,
 }
 
 impl Harness {
@@ -87,6 +90,7 @@ impl Harness {
             catalog: asset_catalog(&info),
             gold,
             asked: 0,
+            knowledge: BTreeMap::new(),
         }
     }
 
@@ -104,14 +108,32 @@ impl Harness {
         }
     }
 
-    /// Asks the simulated Genie one question on the space of `snapshot`.
-    fn ask(&mut self, snapshot: &RepoSnapshot, question: &Question) -> Answer {
+    /// What the NL engine sees of a variant: the repository resolved the way `sim serve --repo`
+    /// resolves it, its durable files compiled into the catalog, its space over that catalog.
+    fn knowledge_of(&mut self, variant: &str, snapshot: &RepoSnapshot) -> &Knowledge {
+        let data = &self.workspace.data;
+        self.knowledge.entry(variant.to_owned()).or_insert_with(|| {
+            let repo = match resolve_repo(snapshot, None) {
+                Ok(repo) => repo,
+                Err(error) => panic!("the patched repository does not resolve: {error}"),
+            };
+            let catalog = match build_catalog(Some(&repo)) {
+                Ok(catalog) => catalog,
+                Err(error) => panic!("the patched durable files do not compile: {error}"),
+            };
+            let Some(space) = repo.space("wanderbricks") else {
+                panic!("the patched repository lost its space");
+            };
+            let info = CatalogInfo::from_catalog(&catalog);
+            Knowledge::build(&space.space, &info, &(&catalog, data))
+        })
+    }
+
+    /// Asks the simulated Genie one question on the variant's space.
+    fn ask(&mut self, variant: &str, snapshot: &RepoSnapshot, question: &Question) -> Answer {
         self.asked += 1;
-        let Some(text) = snapshot.get(SPACE_PATH) else {
-            panic!("the snapshot lost the space file");
-        };
-        let knowledge = self.workspace.knowledge(&space(text));
-        match answer(&knowledge, &question.text, as_of(), None) {
+        let knowledge = self.knowledge_of(variant, snapshot);
+        match answer(knowledge, &question.text, as_of(), None) {
             SimAnswer::Sql { sql, .. } => Answer::Sql { sql },
             SimAnswer::Clarification { text } => Answer::Clarification { text },
             SimAnswer::Text { text } => Answer::Text { text },
@@ -244,7 +266,7 @@ fn drive(
                                 return None;
                             }
                             seen.insert((ask.variant.clone(), id.clone()));
-                            harness.ask(&ask.snapshot, question)
+                            harness.ask(&ask.variant, &ask.snapshot, question)
                         }
                     };
                     let graded = harness.grade(question, answer);

@@ -48,6 +48,9 @@ pub struct Candidate {
     pub parts: Vec<Part>,
     /// The hash of the patched repository snapshot.
     pub variant: String,
+    /// The last lever examined for it (levers with no proposals may sit between parts): the
+    /// loop continues after this one.
+    pub through: u8,
 }
 
 impl Candidate {

@@ -194,20 +194,17 @@ impl<'a> Context<'a> {
             })
     }
 
-    /// The synonyms the tables file gives `table.column`.
-    pub fn uc_synonyms(&self, table: &str, column: &str) -> Vec<String> {
-        let Some(text) = self.snapshot.get(&self.files.tables) else {
-            return Vec::new();
-        };
+    /// The comment the tables file gives `table.column`.
+    pub fn uc_column_comment(&self, table: &str, column: &str) -> Option<String> {
+        let text = self.snapshot.get(&self.files.tables)?;
         tables::load(&self.files.tables, text)
             .value
             .tables
             .iter()
             .filter(|t| short(&t.name) == short(table))
             .flat_map(|t| t.columns.iter())
-            .filter(|c| c.name.eq_ignore_ascii_case(column))
-            .flat_map(|c| c.synonyms.clone())
-            .collect()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .and_then(|c| c.comment.clone())
     }
 
     /// Whether the settings enable `lever`.

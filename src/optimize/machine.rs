@@ -313,6 +313,7 @@ impl Optimizer {
         let mut parts = Vec::new();
         let mut targets = BTreeSet::new();
         let mut next = Some(lever);
+        let mut through = lever;
         while let Some(l) = next {
             let proposals = self.applicable_proposals(l)?;
             let part_targets: BTreeSet<String> =
@@ -323,6 +324,7 @@ impl Optimizer {
             }
             self.audit(l).attempted = true;
             self.state.attempts.push((self.state.round, l));
+            through = l;
             if !proposals.is_empty() {
                 targets.extend(part_targets);
                 parts.push(Part {
@@ -336,8 +338,7 @@ impl Optimizer {
                 return Ok(self.advance(l));
             }
         }
-        let last = parts.last().map_or(lever, |p| p.lever);
-        match self.build(parts)? {
+        match self.build(parts, through)? {
             Some(candidate) => {
                 let cost = self.candidate_cost(&candidate);
                 if self.over_budget(cost) {
@@ -358,7 +359,7 @@ impl Optimizer {
                 };
                 Ok(None)
             }
-            None => Ok(self.advance(last)),
+            None => Ok(self.advance(through)),
         }
     }
 
@@ -373,7 +374,7 @@ impl Optimizer {
         if let Some(ask) = self.ask(&candidate.variant, &snapshot, questions.clone(), gate) {
             return Ok(Some(ask));
         }
-        let last = candidate.parts.last().map_or(6, |p| p.lever);
+        let last = candidate.through;
         match gate {
             Gate::Slice => self.slice_gate(candidate, &base),
             Gate::P0 => {
@@ -421,7 +422,7 @@ impl Optimizer {
                 });
             }
         }
-        let last = candidate.parts.last().map_or(6, |p| p.lever);
+        let last = candidate.through;
         if kept == candidate.parts {
             self.state.phase = Phase::Measure {
                 candidate,
@@ -429,7 +430,7 @@ impl Optimizer {
             };
             return Ok(None);
         }
-        match self.build(kept)? {
+        match self.build(kept, candidate.through)? {
             Some(smaller) => {
                 self.state
                     .measured
@@ -481,7 +482,7 @@ impl Optimizer {
             ),
             accepted: false,
         };
-        let last = candidate.parts.last().map_or(6, |p| p.lever);
+        let last = candidate.through;
         let reason = if regressed.len() > self.settings.max_regressions as usize {
             Some(format!("full set: {} regressed", regressed.join(", ")))
         } else if !test.non_inferior {
@@ -607,7 +608,7 @@ impl Optimizer {
 
     /// A candidate from parts, dropping proposals that do not apply (recorded as rejected);
     /// `None` when nothing is left.
-    fn build(&mut self, parts: Vec<Part>) -> Result<Option<Candidate>, OptimizeError> {
+    fn build(&mut self, parts: Vec<Part>, through: u8) -> Result<Option<Candidate>, OptimizeError> {
         let mut kept = Vec::new();
         let mut snapshot = self.accepted.clone();
         for part in parts {
@@ -645,6 +646,7 @@ impl Optimizer {
         Ok(Some(Candidate {
             variant: variant_of(&snapshot),
             parts: kept,
+            through,
         }))
     }
 

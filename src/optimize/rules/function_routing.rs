@@ -1,6 +1,7 @@
 //! A function Genie did not call → the users' words in the function's `COMMENT` (lever 3, when
-//! the repository has the function's SQL file) or a routing instruction `For <words> questions
-//! use <function>` (lever 6); an unregistered function is registered first.
+//! the repository has the function's SQL file), then, if the failure persists, a routing
+//! instruction `For <words> questions use <function>` (lever 6); an unregistered function is
+//! registered first.
 //!
 //! Fires when the gold reads a table function and Genie did not. The words are the question's
 //! content words the function's name does not explain. A word that other train questions (not
@@ -117,7 +118,7 @@ fn proposal(lever: u8, ctx: &Context, function: &str, fix: Fix) -> Option<Propos
                 new: Some(new),
             })]
         }
-        (6, None) => routing(ctx, function, &words),
+        (6, _) => routing(ctx, function, &words),
         _ => return None,
     };
     let rationale = format!(

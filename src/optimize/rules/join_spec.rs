@@ -1,5 +1,6 @@
 //! Wrong join path → the gold's join edges declared: a Unity Catalog foreign key (lever 1, when
-//! the tables file defines the table) or a space join spec with its relationship (lever 6).
+//! the tables file defines the table) and, if the failure persists, a space join spec with its
+//! relationship (lever 6).
 //!
 //! Fires when Genie joined tables the gold does not (or missed a gold edge between tables it
 //! read). Every gold edge that is a single-key equality and not yet declared becomes one
@@ -112,9 +113,9 @@ fn proposal(
     let fk_possible = ctx.lever_enabled(1)
         && rel == Relationship::ManyToOne
         && ctx.tables_file_table(&many.0).is_some();
-    let patch = match (lever, fk_possible) {
-        (1, true) => foreign_key(ctx, many, one)?,
-        (6, false) => join_spec(ctx, many, one, rel)?,
+    let patch = match lever {
+        1 if fk_possible => foreign_key(ctx, many, one)?,
+        6 => join_spec(ctx, many, one, rel)?,
         _ => return None,
     };
     let rationale = format!(

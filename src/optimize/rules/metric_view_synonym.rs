@@ -1,6 +1,7 @@
 //! Metric view bypassed or its measure not found → synonyms on the measure in the users' words:
-//! in the metric view's YAML (lever 2) when the repository has its file, else in the space's
-//! column config of the metric view (lever 6); an unregistered view is registered first.
+//! in the metric view's YAML (lever 2) when the repository has its file, then, if the failure
+//! persists, in the space's column config of the metric view (lever 6); an unregistered view
+//! is registered first.
 //!
 //! Fires when the gold reads `MEASURE(m)` from a metric view and Genie did not use that
 //! measure. Example: "What is the average daily rate for villas?" with gold
@@ -107,7 +108,7 @@ fn proposal(lever: u8, ctx: &Context, view: &str, measure: &str, fix: Fix) -> Op
                 })
                 .collect()
         }
-        (6, None) => space_patches(ctx, view, measure, &fix.synonyms),
+        (6, _) => space_patches(ctx, view, measure, &fix.synonyms),
         _ => return None,
     };
     let rationale = format!(

@@ -1,6 +1,8 @@
-//! A business term Genie did not map to the right column → column synonyms (lever 1 in the
-//! tables file when it defines the column, else lever 6 in the space's column config), or, for
-//! a bare column name several tables share, a `Use table.column for term` instruction (lever 6).
+//! A business term Genie did not map to the right column → the users' words in the column's
+//! Unity Catalog comment (lever 1, when the tables file defines the column; Unity Catalog has no
+//! synonyms), then, if the failure persists, synonyms in the space's column config (lever 6),
+//! or, for a bare column name several tables share, a `Use table.column for term` instruction
+//! (lever 6).
 //!
 //! Two failures lead here. A wrong date column: the gold filters dates on `orders.created_at`,
 //! Genie on `orders.shipped_at`; the question's words no object explains ("placed" in "How many
@@ -154,25 +156,12 @@ fn vocabulary(gold: &QueryFeatures, table: &str, column: &str) -> Vocabulary {
 }
 
 fn proposal(lever: u8, ctx: &Context, table: &str, column: &str, fix: Fix) -> Option<Proposal> {
-    let in_tables_file = ctx.lever_enabled(1) && ctx.tables_file_column(table, column).is_some();
     let mut patches = Vec::new();
-    if lever == 1 && in_tables_file {
-        let located = ctx.tables_file_column(table, column)?;
-        let existing = ctx.uc_synonyms(table, column);
-        for synonym in fix.synonyms.iter().filter(|s| !has(&existing, s)) {
-            patches.push(Patch::new(Op::AddUcColumnSynonym {
-                file: located.file.clone(),
-                table: located.name.clone(),
-                column: column.to_owned(),
-                synonym: synonym.clone(),
-                index: None,
-            }));
-        }
+    if lever == 1 && ctx.lever_enabled(1) && !fix.synonyms.is_empty() {
+        patches.extend(uc_comment(ctx, table, column, &fix.synonyms));
     }
     if lever == 6 {
-        if !in_tables_file {
-            patches.extend(space_synonyms(ctx, table, column, &fix.synonyms)?);
-        }
+        patches.extend(space_synonyms(ctx, table, column, &fix.synonyms)?);
         for term in &fix.definitions {
             patches.push(Patch {
                 risk: Risk::Medium,
@@ -199,6 +188,35 @@ fn proposal(lever: u8, ctx: &Context, table: &str, column: &str, fix: Fix) -> Op
         fix.targets,
         rationale,
     ))
+}
+
+/// The column's comment with the users' words added: `… (also called: made, booked)`.
+fn uc_comment(ctx: &Context, table: &str, column: &str, words: &BTreeSet<String>) -> Option<Patch> {
+    let located = ctx.tables_file_column(table, column)?;
+    let old = ctx.uc_column_comment(table, column);
+    let missing: Vec<&str> = words
+        .iter()
+        .filter(|w| {
+            !old.as_deref()
+                .is_some_and(|o| o.to_lowercase().contains(&w.to_lowercase()))
+        })
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let addition = format!("also called: {}", missing.join(", "));
+    let new = match old.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => format!("{} ({addition})", text.trim_end_matches('.')),
+        _ => format!("Also called: {}", missing.join(", ")),
+    };
+    Some(Patch::new(Op::SetUcColumnComment {
+        file: located.file,
+        table: located.name,
+        column: column.to_owned(),
+        old,
+        new: Some(new),
+    }))
 }
 
 fn space_synonyms(

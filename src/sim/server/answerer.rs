@@ -69,7 +69,11 @@ impl EngineAnswerer {
             return knowledge;
         }
         let info = CatalogInfo::from_catalog(&catalog);
-        let knowledge = Arc::new(Knowledge::build(space, &info, &(&catalog, self.data.as_ref())));
+        let knowledge = Arc::new(Knowledge::build(
+            space,
+            &info,
+            &(&catalog, self.data.as_ref()),
+        ));
         let mut cache = self.lock_cache();
         if cache.len() >= KNOWLEDGE_CACHE {
             cache.remove(0);
