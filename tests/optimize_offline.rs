@@ -15,7 +15,7 @@ use genie_gitops::model::benchmarks::{self, Benchmark};
 use genie_gitops::model::result::ResultSet;
 use genie_gitops::model::settings::DurableFiles;
 use genie_gitops::model::snapshot::RepoSnapshot;
-use genie_gitops::optimize::case::{Answer, FailureCase, Graded, Outcome, Question};
+use genie_gitops::optimize::case::{Answer, FailureCase, Graded, Outcome, Question, SqlOutcome};
 use genie_gitops::optimize::checkpoint::{Checkpoint, StopReason};
 use genie_gitops::optimize::context::{Schema, Settings, short};
 use genie_gitops::optimize::machine::{Input, Optimizer, Step, Summary};
@@ -151,21 +151,21 @@ impl Harness {
                     let features = analyze(sql, &self.catalog).ok();
                     let structural = features.as_ref().map(|f| diff(&question.gold, f));
                     let findings = classify(structural.as_ref(), &comparison);
-                    let outcome = Outcome::Sql {
+                    let outcome = Outcome::Sql(Box::new(SqlOutcome {
                         sql: sql.clone(),
                         features,
                         diff: structural,
                         comparison: Some(comparison.clone()),
-                    };
+                    }));
                     (comparison.is_match(), outcome, findings)
                 }
                 Err(error) => {
-                    let outcome = Outcome::Sql {
+                    let outcome = Outcome::Sql(Box::new(SqlOutcome {
                         sql: sql.clone(),
                         features: analyze(sql, &self.catalog).ok(),
                         diff: None,
                         comparison: None,
-                    };
+                    }));
                     let text = error.to_string();
                     (false, outcome, whole(FailureType::SyntaxOrFunction, &text))
                 }
@@ -248,12 +248,12 @@ fn drive(
     seen: &mut BTreeSet<(String, String)>,
 ) -> Option<Summary> {
     loop {
-        let step = match optimizer.next() {
+        let step = match optimizer.step() {
             Ok(step) => step,
             Err(error) => panic!("the optimizer stopped: {error}"),
         };
         match step {
-            Step::Done(summary) => return Some(summary),
+            Step::Done(summary) => return Some(*summary),
             Step::Ask(ask) => {
                 for id in &ask.questions {
                     let Some(question) = questions.iter().find(|q| &q.id == id) else {

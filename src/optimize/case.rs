@@ -96,16 +96,22 @@ impl Answer {
     }
 }
 
+/// Genie's SQL and what grading found in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlOutcome {
+    pub sql: String,
+    /// `None` when the SQL does not parse.
+    pub features: Option<QueryFeatures>,
+    pub diff: Option<StructuralDiff>,
+    /// `None` when the SQL failed to run.
+    pub comparison: Option<Comparison>,
+}
+
 /// How a wrong answer failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Genie wrote SQL that ran (or failed to run: `comparison` is then `None`).
-    Sql {
-        sql: String,
-        features: Option<QueryFeatures>,
-        diff: Option<StructuralDiff>,
-        comparison: Option<Comparison>,
-    },
+    /// Genie wrote SQL (that ran and gave another result, or failed to run).
+    Sql(Box<SqlOutcome>),
     /// Genie asked a clarifying question.
     Clarification { text: String },
     /// Genie answered in text only.
@@ -127,7 +133,7 @@ impl FailureCase {
     /// The actual query's features, when Genie wrote SQL that parsed.
     pub fn actual(&self) -> Option<&QueryFeatures> {
         match &self.outcome {
-            Outcome::Sql { features, .. } => features.as_ref(),
+            Outcome::Sql(sql) => sql.features.as_ref(),
             _ => None,
         }
     }

@@ -81,7 +81,7 @@ fn findings(case: &FailureCase) -> Vec<Finding> {
         Outcome::Clarification { text } => Finding::whole(FailureType::AmbiguousQuestion, text),
         Outcome::Text { text } => Finding::whole(FailureType::NoSqlAnswer, text),
         Outcome::Error { message } => Finding::whole(FailureType::GenieError, message),
-        Outcome::Sql { .. } => Finding::whole(FailureType::Other, "the result differs"),
+        Outcome::Sql(_) => Finding::whole(FailureType::Other, "the result differs"),
     };
     vec![finding]
 }

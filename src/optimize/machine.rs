@@ -1,4 +1,4 @@
-//! The loop as a pure state machine. [`Optimizer::next`] decides the next step from the
+//! The loop as a pure state machine. [`Optimizer::step`] decides the next step from the
 //! checkpointed state and the answers recorded so far; the runner only asks questions
 //! ([`Step::Ask`]) and records graded answers ([`Optimizer::record`]).
 //!
@@ -83,7 +83,7 @@ pub struct Ask {
 #[derive(Debug, Clone)]
 pub enum Step {
     Ask(Ask),
-    Done(Summary),
+    Done(Box<Summary>),
 }
 
 /// Correct out of total.
@@ -255,7 +255,7 @@ impl Optimizer {
     }
 
     /// Decides the next step.
-    pub fn next(&mut self) -> Result<Step, OptimizeError> {
+    pub fn step(&mut self) -> Result<Step, OptimizeError> {
         loop {
             let phase = self.state.phase.clone();
             let step = match phase {
@@ -263,7 +263,7 @@ impl Optimizer {
                 Phase::Lever { lever } => self.lever(lever)?,
                 Phase::Measure { candidate, gate } => self.measure(candidate, gate)?,
                 Phase::Final => self.final_held_out(),
-                Phase::Done => return Ok(Step::Done(self.summary())),
+                Phase::Done => return Ok(Step::Done(Box::new(self.summary()))),
             };
             if let Some(ask) = step {
                 return Ok(Step::Ask(ask));
@@ -547,7 +547,16 @@ impl Optimizer {
         let variant = variant_of(&self.accepted);
         let key = (variant.clone(), lever);
         if let Some(cached) = self.proposal_cache.get(&key) {
-            return Ok(cached.clone());
+            return Ok(cached
+                .iter()
+                .filter(|p| {
+                    !self
+                        .state
+                        .rejected_sets
+                        .contains(&patch::set_hash(&p.patches))
+                })
+                .cloned()
+                .collect());
         }
         let failures: Vec<FailureCase> = self
             .questions
@@ -974,4 +983,85 @@ pub fn merge_instructions(patches: &[Patch]) -> Vec<Patch> {
         out.push(p.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimize::case::Answer;
+    use crate::optimize::rules::tests::{ACTUAL, GOLD, SPACE, SPACE_TEXT, failure, question};
+
+    /// Two train questions: q1 is fixed by the synonym "placed"; q2 (P0 when `p0`) breaks with it.
+    fn run(p0: bool) -> Summary {
+        let mut q1 = question(
+            "q1",
+            "How many orders were placed since March?",
+            GOLD,
+            Role::Train,
+        );
+        q1.p0 = false;
+        let mut q2 = question(
+            "q2",
+            "How many orders?",
+            "SELECT COUNT(*) FROM orders",
+            Role::Train,
+        );
+        q2.p0 = p0;
+        let questions = vec![q1.clone(), q2.clone()];
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let mut optimizer = Optimizer::new(Input {
+            settings: Settings {
+                max_regressions: 1,
+                margin: 1.0,
+                ..Settings::default()
+            },
+            questions,
+            snapshot,
+            space_path: SPACE.into(),
+            files: DurableFiles::default(),
+            schema: Schema::default(),
+        });
+        loop {
+            match optimizer.step().unwrap_or_else(|e| panic!("{e}")) {
+                Step::Done(summary) => return *summary,
+                Step::Ask(ask) => {
+                    let synonym = ask
+                        .snapshot
+                        .get(SPACE)
+                        .is_some_and(|t| t.contains("placed"));
+                    for id in &ask.questions {
+                        let correct = if id == "q1" { synonym } else { !synonym };
+                        let q = if id == "q1" { &q1 } else { &q2 };
+                        let graded = Graded {
+                            question_id: id.clone(),
+                            answer: Answer::Sql { sql: ACTUAL.into() },
+                            correct,
+                            failure: (!correct).then(|| failure(q, ACTUAL)),
+                        };
+                        optimizer
+                            .record(&ask.variant, graded)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_fix_that_breaks_a_p0_question_is_rejected_at_the_p0_gate() {
+        let summary = run(true);
+        assert!(summary.accepted.is_empty());
+        assert_eq!(summary.rejected.len(), 1, "{:#?}", summary.rejected);
+        assert_eq!(summary.rejected[0].reason, "P0 regression: q2");
+        assert_eq!(summary.stop, Some(StopReason::Plateau));
+    }
+
+    #[test]
+    fn the_same_fix_passes_when_the_broken_question_is_not_p0_and_one_regression_is_allowed() {
+        let summary = run(false);
+        assert_eq!(summary.accepted.len(), 1);
+        assert_eq!(summary.accepted[0].fixed, BTreeSet::from(["q1".to_owned()]));
+        assert_eq!(summary.accepted[0].files, vec![SPACE.to_owned()]);
+    }
 }

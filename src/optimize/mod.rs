@@ -2,7 +2,7 @@
 //! acceptance, plateau, audit and checkpoint state. Pure; the runner in `cli` drives the I/O.
 //!
 //! The runner builds an [`machine::Optimizer`] from the benchmark questions, the repository
-//! snapshot and the settings, then loops on [`machine::Optimizer::next`]: each
+//! snapshot and the settings, then loops on [`machine::Optimizer::step`]: each
 //! [`machine::Step::Ask`] names a space variant (a patched snapshot) and the questions to grade
 //! on it; the runner asks Genie (or reuses the checkpointed answer), grades the answer into a
 //! [`case::Graded`] and hands it back with [`machine::Optimizer::record`]. Everything else —

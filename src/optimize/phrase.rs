@@ -204,8 +204,8 @@ impl Vocabulary {
 pub fn term(question: &str, vocabulary: &Vocabulary) -> Option<Term> {
     let tokens = tokenize(question);
     let in_span = |t: &Token| {
-        matches!(t.class, Class::Content | Class::Aggregation)
-            && !(vocabulary.other.contains(&t.stem) && !vocabulary.target.contains(&t.stem))
+        let free = vocabulary.target.contains(&t.stem) || !vocabulary.other.contains(&t.stem);
+        free && matches!(t.class, Class::Content | Class::Aggregation)
     };
     let mut spans: Vec<&[Token]> = Vec::new();
     let mut start = None;

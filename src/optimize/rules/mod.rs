@@ -144,3 +144,147 @@ pub(crate) fn and_list(items: &BTreeSet<String>) -> String {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::eval::taxonomy::{FailureType, Finding};
+    use crate::model::settings::DurableFiles;
+    use crate::model::snapshot::RepoSnapshot;
+    use crate::optimize::case::{FailureCase, Outcome, Question, Role, SqlOutcome};
+    use crate::optimize::context::{Schema, Settings};
+    use crate::sql::analyze::{AssetCatalog, analyze};
+    use crate::sql::diff::diff;
+
+    pub(crate) const SPACE: &str = "genie/space.json";
+    pub(crate) const SPACE_TEXT: &str = r#"{"version": 2, "data_sources": {"tables": [
+        {"identifier": "main.shop.orders"}, {"identifier": "main.shop.customers"}]}}"#;
+
+    fn features(sql: &str) -> QueryFeatures {
+        analyze(sql, &AssetCatalog::default()).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    pub(crate) fn question(id: &str, text: &str, gold: &str, role: Role) -> Question {
+        Question {
+            id: id.into(),
+            text: text.into(),
+            category: "filter".into(),
+            p0: false,
+            role,
+            template_sql: gold.into(),
+            gold_sql: gold.into(),
+            gold: features(gold),
+        }
+    }
+
+    pub(crate) fn failure(q: &Question, actual: &str) -> FailureCase {
+        let actual_features = features(actual);
+        let d = diff(&q.gold, &actual_features);
+        FailureCase {
+            question_id: q.id.clone(),
+            outcome: Outcome::Sql(Box::new(SqlOutcome {
+                sql: actual.into(),
+                features: Some(actual_features),
+                diff: Some(d),
+                comparison: None,
+            })),
+            findings: vec![Finding::whole(FailureType::WrongDateRange, "dates differ")],
+        }
+    }
+
+    fn proposals(
+        questions: &[Question],
+        failures: &[FailureCase],
+        settings: &Settings,
+    ) -> Vec<Proposal> {
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let files = DurableFiles::default();
+        let schema = Schema::default();
+        let ctx = Context::new(
+            &snapshot, SPACE, &files, &schema, settings, questions, failures,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        propose(6, &ctx)
+    }
+
+    pub(crate) const GOLD: &str = "SELECT COUNT(*) FROM orders WHERE placed_at >= '2025-03-01'";
+    pub(crate) const ACTUAL: &str = "SELECT COUNT(*) FROM orders WHERE shipped_at >= '2025-03-01'";
+
+    #[test]
+    fn a_train_failure_on_a_date_column_proposes_the_missing_words_as_synonyms() {
+        let q = question(
+            "q1",
+            "How many orders were placed since March?",
+            GOLD,
+            Role::Train,
+        );
+        let out = proposals(
+            std::slice::from_ref(&q),
+            &[failure(&q, ACTUAL)],
+            &Settings::default(),
+        );
+        let summaries: Vec<String> = out
+            .iter()
+            .flat_map(|p| &p.patches)
+            .map(|p| p.summary())
+            .collect();
+        assert_eq!(
+            summaries,
+            ["lever 6 · orders.placed_at · add synonym \"placed\""]
+        );
+        assert_eq!(out[0].targets, ids(["q1"]));
+    }
+
+    #[test]
+    fn a_held_out_or_val_failure_feeds_no_proposal() {
+        for role in [Role::HeldOut, Role::Val] {
+            let q = question("q1", "How many orders were placed since March?", GOLD, role);
+            let settings = Settings {
+                allow_benchmark_examples: true,
+                ..Settings::default()
+            };
+            assert!(
+                proposals(std::slice::from_ref(&q), &[failure(&q, ACTUAL)], &settings).is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn benchmark_sql_becomes_an_example_only_when_the_settings_allow_it() {
+        let gold = "SELECT c.name FROM customers c JOIN orders o ON o.customer_id = c.id \
+                    GROUP BY c.name HAVING COUNT(*) > 3";
+        let q = question(
+            "q2",
+            "Which customers have more than 3 orders?",
+            gold,
+            Role::Train,
+        );
+        let case = failure(&q, "SELECT COUNT(*) FROM customers");
+        assert!(
+            proposals(
+                std::slice::from_ref(&q),
+                std::slice::from_ref(&case),
+                &Settings::default()
+            )
+            .is_empty()
+        );
+        let allowed = Settings {
+            allow_benchmark_examples: true,
+            ..Settings::default()
+        };
+        let out = proposals(std::slice::from_ref(&q), &[case], &allowed);
+        let json = serde_json::to_value(&out[0].patches[0]).unwrap_or_default();
+        assert_eq!(
+            json["example"]["question"][0],
+            "Which customers have more than :n_orders orders?"
+        );
+        assert!(
+            json["example"]["sql"][0]
+                .as_str()
+                .unwrap_or("")
+                .contains("> :n_orders")
+        );
+        assert_eq!(json["example"]["parameters"][0]["type_hint"], "INTEGER");
+    }
+}
