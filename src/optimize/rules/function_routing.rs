@@ -5,9 +5,11 @@
 //!
 //! Fires when the gold reads a table function and Genie did not. The words are the question's
 //! content words the function's name does not explain. A word that other train questions (not
-//! answered by this function) also use is too broad on its own, so the phrase is widened to the
-//! nearest word the name does explain ("revenue" → "hosts by revenue"). Example: "How full were
-//! our rooms in May?" with gold `get_room_occupancy(…)` → COMMENT gains "BEST FOR: full".
+//! answered by this function) also use is too broad on its own: in a COMMENT, which is read as
+//! a bag of words, it would pull those questions to the function, so lever 3 leaves it out; the
+//! routing instruction widens it to the nearest word the name does explain ("revenue" → "hosts
+//! by revenue"), which matches only questions with that phrase. Example: "How full were our
+//! rooms in May?" with gold `get_room_occupancy(…)` → COMMENT gains "BEST FOR: full".
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,8 +26,18 @@ use super::term_synonym::quoted;
 
 #[derive(Default)]
 struct Fix {
+    /// Phrases distinctive enough for the COMMENT, and their questions.
+    distinctive: BTreeSet<String>,
+    distinctive_targets: BTreeSet<String>,
     phrases: BTreeSet<String>,
     targets: BTreeSet<String>,
+}
+
+/// The question's words for a function.
+struct Phrase {
+    text: String,
+    /// Other train questions use all of its unexplained words: widened, never a COMMENT word.
+    broad: bool,
 }
 
 /// Proposals for lever 3 (function comments) or lever 6 (routing instructions).
@@ -52,7 +64,11 @@ pub fn propose(lever: u8, ctx: &Context) -> Vec<Proposal> {
             }
             if let Some(p) = phrase(ctx, question, &function.name) {
                 let fix = fixes.entry(function.name.clone()).or_default();
-                fix.phrases.insert(p);
+                if !p.broad {
+                    fix.distinctive.insert(p.text.clone());
+                    fix.distinctive_targets.insert(question.id.clone());
+                }
+                fix.phrases.insert(p.text);
                 fix.targets.insert(question.id.clone());
             }
         }
@@ -64,7 +80,7 @@ pub fn propose(lever: u8, ctx: &Context) -> Vec<Proposal> {
 }
 
 /// The question's words for the function, widened when they are too common alone.
-fn phrase(ctx: &Context, question: &Question, function: &str) -> Option<String> {
+fn phrase(ctx: &Context, question: &Question, function: &str) -> Option<Phrase> {
     let name = name_stems(function);
     let tokens = tokenize(&question.text);
     let content = |t: &Token| t.class == Class::Content;
@@ -87,7 +103,10 @@ fn phrase(ctx: &Context, question: &Question, function: &str) -> Option<String> 
         .iter()
         .map(|t| t.word.as_str())
         .collect();
-    Some(words.join(" "))
+    Some(Phrase {
+        text: words.join(" "),
+        broad,
+    })
 }
 
 /// Whether another train question, not answered by `function`, uses the word.
@@ -104,10 +123,10 @@ fn proposal(lever: u8, ctx: &Context, function: &str, fix: Fix) -> Option<Propos
         .lever_enabled(3)
         .then(|| ctx.function_file(function))
         .flatten();
-    let words = fix.phrases.iter().cloned().collect::<Vec<_>>().join(", ");
+    let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
     let patches = match (lever, file) {
-        (3, Some((path, old))) => {
-            let addition = format!("BEST FOR: {words}.");
+        (3, Some((path, old))) if !fix.distinctive.is_empty() => {
+            let addition = format!("BEST FOR: {}.", join(&fix.distinctive));
             let new = match &old {
                 Some(text) if !text.trim().is_empty() => format!("{} {addition}", text.trim()),
                 _ => addition,
@@ -118,19 +137,24 @@ fn proposal(lever: u8, ctx: &Context, function: &str, fix: Fix) -> Option<Propos
                 new: Some(new),
             })]
         }
-        (6, _) => routing(ctx, function, &words),
+        (6, _) => routing(ctx, function, &join(&fix.phrases)),
         _ => return None,
+    };
+    let (words, targets) = if lever == 3 {
+        (&fix.distinctive, fix.distinctive_targets.clone())
+    } else {
+        (&fix.phrases, fix.targets.clone())
     };
     let rationale = format!(
         "{} should call {function} in {}",
-        quoted(&fix.phrases),
-        and_list(&fix.targets)
+        quoted(words),
+        and_list(&targets)
     );
     Some(Proposal::new(
         "function_routing",
         lever,
         patches,
-        fix.targets,
+        targets,
         rationale,
     ))
 }
