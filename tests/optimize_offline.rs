@@ -315,6 +315,15 @@ fn print(summary: &Summary) {
     for (lever, audit) in &summary.audit {
         println!("lever {lever}: {audit:?}");
     }
+    for (id, outcome) in &summary.per_question {
+        if outcome.1 == Some(false) {
+            println!("still wrong: {id}");
+        }
+    }
+    for p in &summary.frontier {
+        println!("pareto frontier: {p:?}");
+    }
+    println!("baseline clusters: {}", summary.baseline_clusters.len());
     for c in &summary.remaining {
         println!(
             "remaining {} {:?} {} {:?}",

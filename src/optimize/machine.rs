@@ -123,6 +123,10 @@ pub struct Summary {
     pub pareto: Vec<ParetoPoint>,
     pub frontier: Vec<ParetoPoint>,
     pub high_risk: Vec<Proposal>,
+    /// Per question: right at the baseline, right at the end (`None` when not asked there).
+    pub per_question: BTreeMap<String, (Option<bool>, Option<bool>)>,
+    /// Clusters of the baseline's train failures (those graded in this process).
+    pub baseline_clusters: Vec<Cluster>,
     /// Clusters of the final space's train failures.
     pub remaining: Vec<Cluster>,
     /// Genie questions this run asked.
@@ -908,14 +912,20 @@ impl Optimizer {
         } else {
             Vec::new()
         };
-        let failures: Vec<FailureCase> = self
-            .train_ids()
+        let recorded = |variant: &str, q: &str| {
+            self.state
+                .answers
+                .get(variant)
+                .and_then(|a| a.get(q))
+                .map(|r| r.correct)
+        };
+        let per_question = self
+            .questions
             .iter()
-            .filter_map(|q| self.cases.get(&(last.clone(), q.clone())).cloned())
-            .collect();
-        let pairs: Vec<(&Question, &FailureCase)> = failures
-            .iter()
-            .filter_map(|f| Some((self.questions.iter().find(|q| q.id == f.question_id)?, f)))
+            .map(|q| {
+                let outcome = (recorded(&baseline, &q.id), recorded(&last, &q.id));
+                (q.id.clone(), outcome)
+            })
             .collect();
         let all = self.questions.len();
         let seed_schedule = all
@@ -939,10 +949,23 @@ impl Optimizer {
             pareto: self.state.pareto.clone(),
             frontier: self.state.frontier.clone(),
             high_risk: self.state.high_risk.clone(),
-            remaining: diagnose(&pairs),
+            baseline_clusters: self.clusters(&baseline),
+            remaining: self.clusters(&last),
+            per_question,
             questions_asked: self.state.questions_asked(),
             seed_schedule,
         }
+    }
+
+    /// Clusters of a variant's train failures graded in this process.
+    fn clusters(&self, variant: &str) -> Vec<Cluster> {
+        let pairs: Vec<(&Question, &FailureCase)> = self
+            .questions
+            .iter()
+            .filter(|q| q.role == Role::Train)
+            .filter_map(|q| Some((q, self.cases.get(&(variant.to_owned(), q.id.clone()))?)))
+            .collect();
+        diagnose(&pairs)
     }
 }
 
