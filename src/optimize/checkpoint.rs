@@ -131,8 +131,8 @@ pub struct Checkpoint {
     pub frontier: Vec<ParetoPoint>,
     /// High-risk proposals, reported but never applied.
     pub high_risk: Vec<Proposal>,
-    /// Questions each measured candidate targeted and the P0 gate size, for the seed-schedule
-    /// comparison.
+    /// For every lever measured: the questions it targeted and the P0 gate size, for the
+    /// seed-schedule comparison (the seed system measures each lever on its own).
     pub measured: Vec<(usize, usize)>,
     pub stop: Option<StopReason>,
 }

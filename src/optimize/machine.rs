@@ -354,9 +354,12 @@ impl Optimizer {
                     self.stop(StopReason::Budget, Phase::Final);
                     return Ok(None);
                 }
-                self.state
-                    .measured
-                    .push((candidate.targets().len(), self.p0_ids().len()));
+                let p0 = self.p0_ids().len();
+                for part in &candidate.parts {
+                    let targets: BTreeSet<&String> =
+                        part.proposals.iter().flat_map(|p| &p.targets).collect();
+                    self.state.measured.push((targets.len(), p0));
+                }
                 self.state.phase = Phase::Measure {
                     candidate,
                     gate: Gate::Slice,
@@ -436,9 +439,6 @@ impl Optimizer {
         }
         match self.build(kept, candidate.through)? {
             Some(smaller) => {
-                self.state
-                    .measured
-                    .push((smaller.targets().len(), self.p0_ids().len()));
                 self.state.phase = Phase::Measure {
                     candidate: smaller,
                     gate: Gate::Slice,
