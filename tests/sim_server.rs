@@ -1,18 +1,23 @@
 //! Drives every endpoint of the simulator's HTTP server over real HTTP (reqwest), checking the
 //! Databricks JSON shapes, the errors, the status progression, the faults and throughput under
-//! 100 concurrent conversations. The answerer and warehouse are the scripted ones, so these tests
-//! exercise the server alone.
+//! 100 concurrent conversations. Most tests use the scripted answerer and warehouse, to exercise
+//! the server alone; the tests at the end run the real workspace of the fixture repositories
+//! (SQL engine + NL engine): graded by the simulator's own eval-runs API, DDL through the
+//! statements API changing Genie's answers, and 100 concurrent conversations.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use genie_gitops::git::fs::load_dir;
 use genie_gitops::model::result::{ResultColumn, ResultSet};
+use genie_gitops::model::space::benchmarks::{benchmark_question_id, with_benchmarks};
 use genie_gitops::sim::answer::Answer;
 use genie_gitops::sim::server::answerer::Answerer;
 use genie_gitops::sim::server::faults::{Faults, RateLimitResponse};
 use genie_gitops::sim::server::serving::ChatScript;
 use genie_gitops::sim::server::warehouse::{SqlFailure, Warehouse};
 use genie_gitops::sim::server::{Settings, SimConfig, SimHandle, spawn};
+use genie_gitops::sim::workspace::{SimWorkspace, resolve_repo};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -258,7 +263,7 @@ async fn spaces_are_created_listed_updated_and_trashed_like_the_real_api() {
         patch(json!({"serialized_space": full["serialized_space"], "etag": "1"})).await;
     assert_eq!((status, same["etag"].clone()), (StatusCode::OK, json!("1")));
     let mut changed = space_json();
-    changed["instructions"] = json!({"text_instructions": [{"id": Q1, "content": ["Be brief."]}]});
+    changed["instructions"] = json!({"text_instructions": [{"id": "01000000000000000000000000000020", "content": ["Be brief."]}]});
     let (_, bumped) =
         patch(json!({"serialized_space": changed.to_string(), "title": "Renamed"})).await;
     assert_eq!(
@@ -315,8 +320,10 @@ async fn invalid_spaces_are_refused_with_the_api_errors() {
     );
 
     let mut unsorted = space_json();
+    let answer = json!([{"format": "SQL", "content": [COUNT_SQL]}]);
     unsorted["benchmarks"]["questions"] = json!([
-        {"id": Q2, "question": ["b"]}, {"id": Q1, "question": ["a"]}]);
+        {"id": Q2, "question": ["b"], "answer": answer},
+        {"id": Q1, "question": ["a"], "answer": answer}]);
     let (status, body) = create(unsorted).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
@@ -944,18 +951,19 @@ async fn a_repository_bundle_creates_its_spaces() {
     let repo = tempfile::tempdir().expect("a temp dir");
     std::fs::write(
         repo.path().join("databricks.yml"),
-        "bundle:\n  name: demo\nresources:\n  genie_spaces:\n    bookings:\n      title: Bookings\n      warehouse_id: ${var.warehouse_id}\n      file_path: ./bookings.geniespace.json\n",
+        "bundle:\n  name: demo\nvariables:\n  warehouse_id:\n    default: abc\nresources:\n  genie_spaces:\n    bookings:\n      title: Bookings of ${bundle.name}\n      warehouse_id: ${var.warehouse_id}\n      file_path: ./bookings.geniespace.json\ntargets:\n  dev:\n    default: true\n",
     ).expect("written");
     std::fs::write(
         repo.path().join("bookings.geniespace.json"),
         space_json().to_string(),
     )
     .expect("written");
+    let snapshot = load_dir(repo.path()).expect("readable");
     let config = SimConfig {
         settings: Settings::default(),
         answerer: answerer(),
         warehouse: warehouse(),
-        repo: Some(repo.path().to_owned()),
+        repo: Some(resolve_repo(&snapshot, None).expect("resolves")),
         port: 0,
     };
     let handle = spawn(config).await.expect("starts");
@@ -973,7 +981,7 @@ async fn a_repository_bundle_creates_its_spaces() {
         .json()
         .await
         .expect("json");
-    assert_eq!(body["title"], "Bookings");
+    assert_eq!(body["title"], "Bookings of demo");
     assert_eq!(body["warehouse_id"], handle.warehouse_id());
     handle.shutdown().await;
 }
@@ -1062,4 +1070,269 @@ async fn statements_run_on_the_sql_engine_in_chunks() {
     assert_eq!(body["result"]["next_chunk_index"], 1);
     assert!(body["result"]["data_array"][0][1].is_string());
     handle.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real workspace: the fixture repositories on the SQL engine, answered by the NL engine.
+
+const POOR_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
+const CURATED_REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks-curated");
+
+/// A simulator serving a fixture repository, with its space's id and benchmarks.
+struct Fixture {
+    sim: Sim,
+    space_id: String,
+    benchmarks: Vec<genie_gitops::model::benchmarks::Benchmark>,
+    variables: genie_gitops::model::template::Variables,
+}
+
+async fn start_fixture(repo: &str) -> Fixture {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let as_of = genie_gitops::sim::data::default_as_of();
+    let workspace = SimWorkspace::load(std::path::Path::new(repo), None, 42, as_of)
+        .unwrap_or_else(|e| panic!("{repo}: {e:#}"));
+    let resolved = workspace.repo.clone().expect("loaded from a repository");
+    let space = resolved.space("wanderbricks").expect("the fixture's space");
+    let handle = spawn(workspace.into_sim_config(Settings::default(), 0))
+        .await
+        .expect("the simulator starts");
+    let space_id = handle.spaces()["wanderbricks"].clone();
+    Fixture {
+        sim: Sim {
+            http: reqwest::Client::new(),
+            handle,
+        },
+        space_id,
+        benchmarks: space.benchmarks.clone(),
+        variables: resolved.variables.clone(),
+    }
+}
+
+impl Fixture {
+    /// Puts the repository's benchmarks into the stored space (PATCH with the current etag).
+    async fn store_benchmarks(&self) {
+        let path = format!("/api/2.0/genie/spaces/{}", self.space_id);
+        let (_, body) = self
+            .sim
+            .get(&format!("{path}?include_serialized_space=true"))
+            .await;
+        let stored: genie_gitops::model::space::SerializedSpace =
+            serde_json::from_str(body["serialized_space"].as_str().expect("serialized"))
+                .expect("a stored space reads");
+        let with = with_benchmarks(&stored, &self.benchmarks, &self.variables)
+            .expect("every benchmark resolves");
+        let (status, patched) = self
+            .sim
+            .call(
+                reqwest::Method::PATCH,
+                &path,
+                Some(
+                    json!({"serialized_space": serde_json::to_string(&with).expect("json"),
+                            "etag": body["etag"]}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{patched}");
+    }
+
+    /// Runs the native eval-runs API over the stored benchmarks; returns question id → assessment.
+    async fn eval_run(&self) -> BTreeMap<String, String> {
+        let runs = format!("/api/2.0/genie/spaces/{}/eval-runs", self.space_id);
+        let (status, run) = self.sim.post(&runs, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        let run_id = run["eval_run_id"].as_str().expect("a run id").to_owned();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let (_, run) = self.sim.get(&format!("{runs}/{run_id}")).await;
+            if run["eval_run_status"] == "DONE" {
+                assert_eq!(run["num_done"], run["num_questions"]);
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the eval run never finished: {run}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (_, results) = self.sim.get(&format!("{runs}/{run_id}/results")).await;
+        let mut out = BTreeMap::new();
+        for item in results["eval_results"].as_array().expect("results") {
+            let result_id = item["result_id"].as_str().expect("a result id");
+            let (status, details) = self
+                .sim
+                .get(&format!("{runs}/{run_id}/results/{result_id}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{details}");
+            assert_eq!(details["expected_response"][0]["response_type"], "SQL");
+            let assessment = details["assessment"].as_str().expect("an assessment");
+            let question = item["benchmark_question_id"].as_str().expect("an id");
+            out.insert(question.to_owned(), assessment.to_owned());
+        }
+        out
+    }
+}
+
+/// Percent GOOD of the benchmarks `keep` selects, and the count line for the report.
+fn accuracy(
+    fixture: &Fixture,
+    graded: &BTreeMap<String, String>,
+    keep: impl Fn(&genie_gitops::model::benchmarks::Benchmark) -> bool,
+) -> (f64, String) {
+    let selected: Vec<_> = fixture.benchmarks.iter().filter(|b| keep(b)).collect();
+    let good = selected
+        .iter()
+        .filter(|b| {
+            graded
+                .get(&benchmark_question_id(&b.id))
+                .map(String::as_str)
+                == Some("GOOD")
+        })
+        .count();
+    let pct = 100.0 * good as f64 / selected.len().max(1) as f64;
+    (pct, format!("{good}/{} ({pct:.0}%)", selected.len()))
+}
+
+async fn grade_fixture(repo: &str, low: f64, high: f64) {
+    use genie_gitops::model::benchmarks::Split;
+    let fixture = start_fixture(repo).await;
+    fixture.store_benchmarks().await;
+    let graded = fixture.eval_run().await;
+    assert_eq!(
+        graded.len(),
+        fixture.benchmarks.len(),
+        "every question graded"
+    );
+    let (all, all_line) = accuracy(&fixture, &graded, |_| true);
+    let held_out = |b: &genie_gitops::model::benchmarks::Benchmark| b.split == Some(Split::HeldOut);
+    let (train, train_line) = accuracy(&fixture, &graded, |b| !held_out(b));
+    let (held, held_line) = accuracy(&fixture, &graded, held_out);
+    let report = format!("{repo}: all {all_line}, train {train_line}, held_out {held_line}");
+    eprintln!("{report}");
+    assert!((low..=high).contains(&all), "{report}");
+    assert!((train - held).abs() <= 15.0, "{report}");
+    fixture.sim.handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eval_runs_api_grades_the_poor_fixture_like_genie_on_poor_metadata() {
+    grade_fixture(POOR_REPO, 30.0, 55.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eval_runs_api_grades_the_curated_fixture_above_90_percent() {
+    grade_fixture(CURATED_REPO, 90.0, 100.0).await;
+}
+
+/// The text of a started conversation's message (its SQL, or its text answer).
+fn answer_text(started: &Value) -> String {
+    started["message"]["attachments"].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_through_the_statements_api_changes_the_next_answer() {
+    let fixture = start_fixture(POOR_REPO).await;
+    let ask = |question: &'static str| fixture.sim.ask(&fixture.space_id, question);
+    let occupancy = "How full were our properties in Q1 2025?";
+    let rate = "What is the average daily rate for villas?";
+    let (_, before) = ask(occupancy).await;
+    assert!(
+        !answer_text(&before).contains("get_property_occupancy"),
+        "{before}"
+    );
+    let (_, before) = ask(rate).await;
+    assert!(!answer_text(&before).contains("MEASURE(adr)"), "{before}");
+
+    let snapshot = load_dir(std::path::Path::new(CURATED_REPO)).expect("readable");
+    for file in [
+        "genie/uc/functions/get_property_occupancy.sql",
+        "genie/uc/metric_views/booking_metrics.sql",
+    ] {
+        let statement = snapshot
+            .get(file)
+            .expect("a curated file")
+            .replace("${catalog}", "main")
+            .replace("${schema}", "wanderbricks");
+        let (status, body) = fixture
+            .sim
+            .post(
+                "/api/2.0/sql/statements",
+                json!({"warehouse_id": fixture.sim.handle.warehouse_id(),
+                       "statement": statement, "wait_timeout": "30s"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"]["state"], "SUCCEEDED", "{file}: {body}");
+    }
+    let (_, after) = ask(occupancy).await;
+    assert!(
+        answer_text(&after).contains("get_property_occupancy"),
+        "{after}"
+    );
+    let (_, after) = ask(rate).await;
+    assert!(answer_text(&after).contains("MEASURE(adr)"), "{after}");
+
+    let (_, failed) = fixture
+        .sim
+        .post(
+            "/api/2.0/sql/statements",
+            json!({"warehouse_id": fixture.sim.handle.warehouse_id(), "wait_timeout": "30s",
+                   "statement": "CREATE FUNCTION main.wanderbricks.get_top_hosts() RETURNS TABLE (a INT) RETURN SELECT 1"}),
+        )
+        .await;
+    assert_eq!(failed["status"]["state"], "FAILED", "{failed}");
+    let message = failed["status"]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("[ROUTINE_ALREADY_EXISTS]"), "{failed}");
+    fixture.sim.handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_conversations_with_the_real_engine_complete_without_errors() {
+    let fixture = start_fixture(CURATED_REPO).await;
+    let questions: Vec<String> = fixture
+        .benchmarks
+        .iter()
+        .map(|b| b.question.clone())
+        .collect();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let http = fixture.sim.http.clone();
+        let url = fixture.sim.url(&format!(
+            "/api/2.0/genie/spaces/{}/start-conversation",
+            fixture.space_id
+        ));
+        let question = questions[i % questions.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let response = http
+                .post(url)
+                .bearer_auth("sim-token")
+                .json(&json!({"content": question}))
+                .send()
+                .await;
+            match response {
+                Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+                _ => None,
+            }
+        }));
+    }
+    let mut statuses = BTreeMap::new();
+    for task in tasks {
+        let body = task
+            .await
+            .ok()
+            .flatten()
+            .expect("every conversation is answered");
+        let status = body["message"]["status"].as_str().unwrap_or("?").to_owned();
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "100 concurrent conversations with the NL and SQL engines in {elapsed:.2} s: {:.1} questions/second",
+        100.0 / elapsed
+    );
+    assert_eq!(statuses, BTreeMap::from([("COMPLETED".to_owned(), 100)]));
+    assert_eq!(fixture.sim.handle.asked_questions().len(), 100);
+    fixture.sim.handle.shutdown().await;
 }

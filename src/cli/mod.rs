@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod evaluate;
 mod fmt;
+mod init;
 mod log;
 mod patch;
 mod schema;
@@ -79,6 +80,8 @@ pub enum Command {
     Spaces(spaces::Args),
     /// Run one read-only SQL statement on a warehouse and print the rows.
     Sql(sql::Args),
+    /// Scaffold .genie-gitops.yml and the GitHub workflows into a repository.
+    Init(init::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -119,5 +122,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Evaluate(args) => evaluate::run(args).await,
         Command::Spaces(args) => spaces::run(args).await,
         Command::Sql(args) => sql::run(args).await,
+        Command::Init(args) => init::run(args).await,
     }
 }

@@ -22,10 +22,10 @@ use super::http::{ApiClient, Call};
 use super::limiter::QuestionLimiter;
 use super::sql::{SqlClient, epoch_ms};
 use super::types::{
-    Attachment, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun, GenieMessage,
-    GenieSpace, ListConversationsResponse, ListEvalResultsResponse, ListMessagesResponse,
-    ListSpacesResponse, MessageStatus, QueryResultResponse, StartConversationResponse,
-    UpdateSpaceRequest,
+    Attachment, Conversation, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun,
+    GenieMessage, GenieSpace, ListConversationsResponse, ListEvalResultsResponse,
+    ListMessagesResponse, ListSpacesResponse, MessageStatus, QueryResultResponse,
+    StartConversationResponse, UpdateSpaceRequest,
 };
 use crate::model::result::ResultSet;
 
@@ -291,16 +291,45 @@ impl GenieClient {
         Ok(None)
     }
 
+    /// Looks through every page of the space's conversations: the API does not promise an
+    /// order, and a busy space has more conversations than one page holds.
     async fn find_started(
         &self,
         space_id: &str,
         question: &str,
         sent_at_ms: i64,
     ) -> Result<Option<(String, String)>, DatabricksError> {
-        let call =
-            Call::get(format!("{}/conversations", space_path(space_id))).query("page_size", 50);
-        let listed: ListConversationsResponse = self.api.send(call).await?;
-        let candidates = listed.conversations.iter().filter(|c| {
+        let path = format!("{}/conversations", space_path(space_id));
+        let mut token: Option<String> = None;
+        let mut seen_tokens = BTreeSet::new();
+        loop {
+            let mut call = Call::get(path.clone()).query("page_size", 100);
+            if let Some(t) = &token {
+                call = call.query("page_token", t);
+            }
+            let page: ListConversationsResponse = self.api.send(call).await?;
+            let found = self
+                .find_in_page(space_id, question, sent_at_ms, &page.conversations)
+                .await?;
+            if found.is_some() {
+                return Ok(found);
+            }
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if seen_tokens.insert(next.clone()) => token = Some(next),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// The unclaimed recent conversation of one page whose messages hold `question`.
+    async fn find_in_page(
+        &self,
+        space_id: &str,
+        question: &str,
+        sent_at_ms: i64,
+        conversations: &[Conversation],
+    ) -> Result<Option<(String, String)>, DatabricksError> {
+        let candidates = conversations.iter().filter(|c| {
             let recent = c
                 .created_timestamp
                 .is_none_or(|t| t == 0 || t >= sent_at_ms - RECONCILE_SKEW_MS);

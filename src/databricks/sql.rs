@@ -252,7 +252,7 @@ fn execute_request(
     ExecuteStatementRequest {
         warehouse_id: options.warehouse_id.clone(),
         statement: format!("{}\n/* {MARKER_TAG}={marker} */", statement.trim_end()),
-        wait_timeout: "10s".into(),
+        wait_timeout: server_wait(options.deadline),
         on_wait_timeout: "CONTINUE".into(),
         disposition: "INLINE".into(),
         format: "JSON_ARRAY".into(),
@@ -281,6 +281,17 @@ fn statement_error(
             .message
             .unwrap_or_else(|| format!("the statement ended {state:?}")),
         sql_state: response.status.sql_state.clone(),
+    }
+}
+
+/// How long the server may hold the submission open: 10 s as the SDKs, less when the caller's
+/// deadline is shorter (the API takes `0s` or 5–50 s), so a short deadline is honoured.
+fn server_wait(deadline: Duration) -> String {
+    let seconds = deadline.as_secs().min(10);
+    if seconds < 5 {
+        "0s".into()
+    } else {
+        format!("{seconds}s")
     }
 }
 
@@ -318,6 +329,15 @@ mod tests {
         });
         let request = execute_request("SELECT 1 -- trailing\n", &options, "abc");
         insta::assert_json_snapshot!(request);
+    }
+
+    #[test]
+    fn the_server_wait_never_outlasts_the_deadline() {
+        let wait = |secs| server_wait(Duration::from_secs(secs));
+        assert_eq!(
+            [wait(300), wait(10), wait(7), wait(5), wait(4), wait(0)],
+            ["10s", "10s", "7s", "5s", "0s", "0s"]
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Domain verbs over a local git repository (git2, no network): read a snapshot at a revision,
 //! and commit file changes onto a branch without touching the working tree or the index, so a
-//! user's checkout is never disturbed. Pushing shells out to the `git` CLI (see the `github`
-//! flows), which keeps libgit2 free of TLS.
+//! user's checkout is never disturbed. Remotes are reached through the `git` CLI (see
+//! [`super::remote`]), which keeps libgit2 free of TLS.
 
 use std::path::Path;
 
@@ -43,12 +43,77 @@ pub struct NewCommit<'a> {
     pub author: &'a Author,
 }
 
+/// The directory the bot never writes to: workflows stay in human hands (and pushing them needs
+/// the `workflows` permission).
+pub const PROTECTED_DIR: &str = ".github/";
+
+/// Why git history cannot be read, in a shallow clone.
+const SHALLOW_HINT: &str = "cannot read the history between the base and the bot branch; \
+     if this is a shallow clone, fetch full history (actions/checkout `fetch-depth: 0`)";
+
+/// A name and email on a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+}
+
+/// One commit, as the branch-safety checks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Full SHA.
+    pub sha: String,
+    /// First line of the message.
+    pub summary: String,
+    /// Who wrote it.
+    pub author: Person,
+    /// Who committed it.
+    pub committer: Person,
+}
+
+impl CommitInfo {
+    /// Both author and committer are `bot` (compared by email, case-insensitively).
+    pub fn is_by(&self, bot: &Author) -> bool {
+        self.author.email.eq_ignore_ascii_case(&bot.email)
+            && self.committer.email.eq_ignore_ascii_case(&bot.email)
+    }
+}
+
+/// Refuses paths under [`PROTECTED_DIR`] (any letter case).
+pub fn refuse_protected(paths: &[String]) -> Result<()> {
+    let protected: Vec<&str> = paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| {
+            p.get(..PROTECTED_DIR.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(PROTECTED_DIR))
+        })
+        .collect();
+    if !protected.is_empty() {
+        bail!(
+            "refusing to commit {}: genie-gitops never writes under {PROTECTED_DIR} \
+             (workflow files stay in human hands)",
+            protected.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// A local repository.
 pub struct GitRepo {
     repo: Repository,
 }
 
 impl GitRepo {
+    /// Opens the repository at `path` exactly (a work tree or a bare repository).
+    pub fn open(path: &Path) -> Result<Self> {
+        let repo = Repository::open(path)
+            .with_context(|| format!("{} is not a git repository", path.display()))?;
+        Ok(Self { repo })
+    }
+
     /// Opens the repository containing `path`.
     pub fn discover(path: &Path) -> Result<Self> {
         let repo = Repository::discover(path)
@@ -138,10 +203,40 @@ impl GitRepo {
             message,
             author,
         } = *commit;
+        let Some(new) = self.write_commit(parent, before, after, message, author)? else {
+            bail!("nothing to commit: the change leaves every file as it was");
+        };
+        let current = self.branch_tip(branch)?;
+        if current.is_some() && current != Some(parent) && current != expected_tip {
+            bail!("branch `{branch}` moved while committing; not overwriting it");
+        }
+        self.repo
+            .reference(
+                &format!("refs/heads/{branch}"),
+                new,
+                true,
+                "genie-gitops: commit",
+            )
+            .map_err(|e| anyhow!("cannot move branch `{branch}`: {e}"))?;
+        Ok(new)
+    }
+
+    /// Writes a commit holding `parent`'s tree with the difference between `before` and `after`
+    /// applied, without moving any ref. `None` when nothing differs. Refuses changes under
+    /// [`PROTECTED_DIR`]: the bot never edits workflows.
+    pub fn write_commit(
+        &self,
+        parent: Oid,
+        before: &RepoSnapshot,
+        after: &RepoSnapshot,
+        message: &str,
+        author: &Author,
+    ) -> Result<Option<Oid>> {
         let changed = before.changed_paths(after);
         if changed.is_empty() {
-            bail!("nothing to commit: the change leaves every file as it was");
+            return Ok(None);
         }
+        refuse_protected(&changed)?;
         let parent_commit = self.repo.find_commit(parent)?;
         let mut update = TreeUpdateBuilder::new();
         for path in &changed {
@@ -158,11 +253,6 @@ impl GitRepo {
         let tree_id = update.create_updated(&self.repo, &parent_commit.tree()?)?;
         let tree = self.repo.find_tree(tree_id)?;
         let signature = Signature::now(&author.name, &author.email)?;
-
-        let current = self.branch_tip(branch)?;
-        if current.is_some() && current != Some(parent) && current != expected_tip {
-            bail!("branch `{branch}` moved while committing; not overwriting it");
-        }
         let commit = self.repo.commit(
             None,
             &signature,
@@ -171,15 +261,45 @@ impl GitRepo {
             &tree,
             &[&parent_commit],
         )?;
-        self.repo
-            .reference(
-                &format!("refs/heads/{branch}"),
-                commit,
-                true,
-                "genie-gitops: commit",
-            )
-            .map_err(|e| anyhow!("cannot move branch `{branch}`: {e}"))?;
-        Ok(commit)
+        Ok(Some(commit))
+    }
+
+    /// The id of `commit`'s tree (equal ids: equal contents).
+    pub fn tree_id(&self, commit: Oid) -> Result<Oid> {
+        Ok(self.repo.find_commit(commit)?.tree_id())
+    }
+
+    /// The directory git commands run in (the `.git` directory, or the bare repository).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Commits reachable from `tip` but not from `base`, newest first.
+    pub fn commits_between(&self, base: Oid, tip: Oid) -> Result<Vec<CommitInfo>> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(tip)?;
+        walk.hide(base).context(SHALLOW_HINT)?;
+        let mut commits = Vec::new();
+        for oid in walk {
+            let oid = oid.context(SHALLOW_HINT)?;
+            let commit = self.repo.find_commit(oid).context(SHALLOW_HINT)?;
+            let person = |s: git2::Signature<'_>| Person {
+                name: s.name().unwrap_or_default().to_owned(),
+                email: s.email().unwrap_or_default().to_owned(),
+            };
+            commits.push(CommitInfo {
+                sha: oid.to_string(),
+                summary: commit
+                    .summary()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .to_owned(),
+                author: person(commit.author()),
+                committer: person(commit.committer()),
+            });
+        }
+        Ok(commits)
     }
 
     /// Files changed by one commit relative to its first parent, sorted.
@@ -285,6 +405,42 @@ mod tests {
         let snap = git.snapshot_at("HEAD").unwrap();
         let err = commit(&git, "x", base, &snap, &snap).unwrap_err();
         assert!(err.to_string().contains("nothing to commit"));
+    }
+
+    #[test]
+    fn changes_under_dot_github_are_refused() {
+        let (_dir, git, base) = init_repo_with(&[("a.yml", "a: 1\n")]);
+        let before = git.snapshot_at("HEAD").unwrap();
+        let mut after = before.clone();
+        after.insert(".GitHub/workflows/x.yml", "on: push\n");
+        let err = commit(&git, "bot", base, &before, &after).unwrap_err();
+        assert!(
+            err.to_string().contains("never writes under .github/"),
+            "{err}"
+        );
+        assert_eq!(git.branch_tip("bot").unwrap(), None);
+    }
+
+    #[test]
+    fn commits_between_name_their_authors() {
+        let (_dir, git, base) = init_repo_with(&[("a.yml", "a: 1\n")]);
+        let before = git.snapshot_at("HEAD").unwrap();
+        let mut after = before.clone();
+        after.insert("a.yml", "a: 2\n");
+        let bot = Author::default();
+        let tip = git
+            .write_commit(base, &before, &after, "lever 1", &bot)
+            .unwrap()
+            .unwrap();
+        let commits = git.commits_between(base, tip).unwrap();
+        assert_eq!(commits.len(), 1);
+        assert!(commits[0].is_by(&bot));
+        let human = Author {
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+        };
+        assert!(!commits[0].is_by(&human));
+        assert_eq!(commits[0].summary, "lever 1");
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub fn check_repo(repo: &RepoSnapshot) -> RepoCheck {
                         &mut check.diagnostics,
                     );
                 }
+                for (path, kind) in durable_files(repo, space) {
+                    check_file(repo, &path, kind, &mut files, &mut check.diagnostics);
+                }
             }
             check.project = Some(project);
         }

@@ -913,4 +913,25 @@ tables:
         let ddl: Vec<String> = changes.iter().flat_map(|c| file.ddl(c)).collect();
         insta::assert_snapshot!(ddl.join("\n"));
     }
+
+    #[test]
+    fn a_multi_line_column_comment_is_removed_without_the_blank_line_after_it() {
+        let text = "\
+# generated lever-1 file
+tables:
+  - name: ${catalog}.sales.t0   # table
+    columns:
+      - name: col_0
+
+# between tables
+";
+        let t = "${catalog}.sales.t0";
+        let edited = set_column_comment(text, t, "col_0", Some("two\nlines\n")).unwrap();
+        let comment = "        comment: |\n          two\n          lines\n";
+        assert_eq!(
+            edited,
+            text.replacen("col_0\n", &format!("col_0\n{comment}"), 1)
+        );
+        assert_eq!(set_column_comment(&edited, t, "col_0", None).unwrap(), text);
+    }
 }

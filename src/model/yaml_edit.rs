@@ -87,7 +87,9 @@ pub struct Entry {
 ///
 /// For flow collections the range covers the brackets; for block collections it runs from the
 /// first item's content (or first key) to the end of the last item's content; for block scalars
-/// it starts at the `|`/`>` indicator and includes the content's trailing line break.
+/// it starts at the `|`/`>` indicator and ends after the line break of the last content line, so
+/// trailing blank lines and comments belong to what follows (with keep chomping, `|+`, trailing
+/// blank lines are content and inside the range).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub kind: Kind,
@@ -271,15 +273,16 @@ impl TreeBuilder<'_> {
                 ));
             }
             Event::Scalar(value, style, ..) => {
-                let (style, start) = match style {
-                    ScalarStyle::Plain => (Style::Plain, start),
-                    ScalarStyle::SingleQuoted => (Style::SingleQuoted, start),
-                    ScalarStyle::DoubleQuoted => (Style::DoubleQuoted, start),
+                let (style, start, end) = match style {
+                    ScalarStyle::Plain => (Style::Plain, start, end),
+                    ScalarStyle::SingleQuoted => (Style::SingleQuoted, start, end),
+                    ScalarStyle::DoubleQuoted => (Style::DoubleQuoted, start, end),
                     ScalarStyle::Literal | ScalarStyle::Folded => {
-                        (Style::Block, self.block_indicator(start))
+                        let indicator = self.block_indicator(start);
+                        let end = self.block_content_end(indicator, start, end, value.is_empty());
+                        (Style::Block, indicator, end)
                     }
                 };
-                let end = self.without_next_indent(start, end);
                 let node = Node {
                     kind: Kind::Scalar {
                         value: value.into_owned(),
@@ -314,24 +317,65 @@ impl TreeBuilder<'_> {
         Ok(())
     }
 
-    /// A block scalar's span may run into the next line's indentation: end it after its last
-    /// line break instead.
-    fn without_next_indent(&self, start: usize, end: usize) -> usize {
-        let span = self.text.get(start..end).unwrap_or("");
-        match span.rfind('\n') {
-            Some(i) if span[i + 1..].trim_matches(' ').is_empty() => start + i + 1,
-            _ => end,
+    /// Where a block scalar really ends: after the line break of its last content line.
+    ///
+    /// The parser's span runs on over the trailing empty lines (which chomping discards) and
+    /// into the next line's indentation. Those lines belong to what follows: a blank line or a
+    /// comment before the next key must survive replacing or removing the scalar. Only keep
+    /// chomping (`|+`, `>+`) makes trailing empty lines part of the value.
+    ///
+    /// `indicator` is the `|`/`>`, `content` the parser's start (the first content character,
+    /// after the indentation), `span_end` the parser's end.
+    fn block_content_end(
+        &self,
+        indicator: usize,
+        content: usize,
+        span_end: usize,
+        empty: bool,
+    ) -> usize {
+        let text = self.text;
+        let header_end = line_end(text, indicator);
+        let end = after_last_line_break(text, indicator, span_end).max(header_end);
+        if chomping_keeps(text, indicator, header_end) {
+            return end;
         }
+        if empty {
+            return header_end;
+        }
+        let indent = content.saturating_sub(line_start(text, content));
+        let mut end = end;
+        while end > header_end && text.as_bytes().get(end - 1) == Some(&b'\n') {
+            let line_start = line_start(text, end - 1);
+            let line = text.get(line_start..end - 1).unwrap_or("");
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let empty_line = line.bytes().all(|b| b == b' ') && line.len() <= indent;
+            if !empty_line {
+                break;
+            }
+            end = line_start;
+        }
+        end
     }
 
     /// The offset of the `|`/`>` that introduces the block scalar whose content starts at
-    /// `content`.
+    /// `content`: the first one after the previous node that starts a token (follows
+    /// whitespace) and is not inside a comment, so a `>` in `key: |  # a > b` or in an anchor
+    /// name is not mistaken for it.
     fn block_indicator(&self, content: usize) -> usize {
         let from = self.last_end.min(content);
-        self.text
-            .get(from..content)
-            .and_then(|between| between.rfind(['|', '>']))
-            .map_or(content, |i| from + i)
+        let between = self.text.get(from..content).unwrap_or("");
+        let mut prev = ' ';
+        let mut in_comment = false;
+        for (i, c) in between.char_indices() {
+            match c {
+                '\n' => in_comment = false,
+                '#' if prev.is_whitespace() => in_comment = true,
+                '|' | '>' if !in_comment && prev.is_whitespace() => return from + i,
+                _ => {}
+            }
+            prev = c;
+        }
+        content
     }
 
     fn close(&mut self, end: usize) -> Result<(), SyntaxError> {
@@ -399,6 +443,26 @@ impl TreeBuilder<'_> {
         }
         Ok(())
     }
+}
+
+/// `span_end`, or the offset after the last line break of `start..span_end` when only spaces
+/// follow that break (the next line's indentation, which the parser counts into the span).
+fn after_last_line_break(text: &str, start: usize, span_end: usize) -> usize {
+    let span = text.get(start..span_end).unwrap_or("");
+    match span.rfind('\n') {
+        Some(i) if span[i + 1..].trim_matches(' ').is_empty() => start + i + 1,
+        _ => span_end,
+    }
+}
+
+/// Whether the block scalar header `|…`/`>…` starting at `indicator` (and ending before
+/// `header_end`) has the keep chomping indicator `+`.
+fn chomping_keeps(text: &str, indicator: usize, header_end: usize) -> bool {
+    let header = text.get(indicator + 1..header_end).unwrap_or("");
+    header
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '+' | '-'))
+        .any(|c| c == '+')
 }
 
 /// The range of a block collection: from its first child to the end of its last.
@@ -801,23 +865,82 @@ fn plan_set_scalar(text: &str, node: &Node, style: Style, value: &str) -> Splice
     } else if !old.ends_with('\n') && rendered.ends_with('\n') {
         rendered.pop();
     }
+    if style == Style::Block {
+        let comment = header_comment(text, node.start);
+        let at = rendered.find('\n').unwrap_or(rendered.len());
+        rendered.insert_str(at, comment);
+    }
     ((node.start, node.end), rendered)
 }
 
+/// The comment on a block scalar's header line (`|-  # note`), with the spaces before it, or
+/// "" when there is none: replacing the scalar must not drop it.
+fn header_comment(text: &str, indicator: usize) -> &str {
+    let rest = text.get(indicator..).unwrap_or("");
+    let header = rest.split('\n').next().unwrap_or("");
+    let header = header.strip_suffix('\r').unwrap_or(header);
+    match header.find([' ', '\t']) {
+        Some(gap) if header[gap..].trim_start().starts_with('#') => &header[gap..],
+        _ => "",
+    }
+}
+
+/// Replaces a sequence's items. An item whose value an old scalar item already holds keeps that
+/// item's source text (its quoting, and in block style its line comment), so only the items that
+/// really change are rendered anew.
 fn plan_replace_seq(text: &str, node: &Node, flow: bool, old: &[Node], items: &[Value]) -> Splice {
+    let kept = kept_items(old, items);
     if flow || old.is_empty() {
-        return ((node.start, node.end), render_flow_seq(items));
+        let rendered: Vec<String> = items
+            .iter()
+            .zip(&kept)
+            .map(|(item, kept)| match kept {
+                Some(old) => text[old.start..old.end].to_owned(),
+                None => render_inline(item, true),
+            })
+            .collect();
+        return ((node.start, node.end), format!("[{}]", rendered.join(", ")));
     }
     if items.is_empty() {
         return collapse_block(text, node, "[]");
     }
     let (start, end) = block_item_lines(text, old);
     let prefix = item_prefix(text, &old[0]);
-    let lines: String = items
+    let mut lines: String = items
         .iter()
-        .map(|item| render_block_item(&prefix, item))
+        .zip(&kept)
+        .map(|(item, kept)| match kept {
+            Some(old) => format!("{prefix}{}\n", item_source_lines(text, old)),
+            None => render_block_item(&prefix, item),
+        })
         .collect();
+    if end == text.len() && !text.ends_with('\n') {
+        lines.truncate(lines.trim_end_matches('\n').len());
+    }
     ((start, end), lines)
+}
+
+/// For each new item, the old scalar item holding the same value, if any (each old item is used
+/// once, first match first).
+fn kept_items<'n>(old: &'n [Node], items: &[Value]) -> Vec<Option<&'n Node>> {
+    let mut used = vec![false; old.len()];
+    items
+        .iter()
+        .map(|item| {
+            let i = old.iter().enumerate().position(|(i, node)| {
+                !used[i] && matches!(node.kind, Kind::Scalar { .. }) && node.to_value() == *item
+            })?;
+            used[i] = true;
+            old.get(i)
+        })
+        .collect()
+}
+
+/// A block sequence item's text from its first character to the end of its last line, without
+/// the final line break: the scalar and any comment after it on its line.
+fn item_source_lines<'t>(text: &'t str, item: &Node) -> &'t str {
+    let end = content_line_end(text, item.end).max(item.start);
+    &text[item.start..end]
 }
 
 fn plan_append(text: &str, node: &Node, flow: bool, items: &[Node], item: &Value) -> Splice {
@@ -860,10 +983,8 @@ fn plan_remove_item(text: &str, node: &Node, flow: bool, items: &[Node], index: 
         return collapse_block(text, node, "[]");
     }
     let item = &items[index];
-    (
-        (line_start(text, item.start), line_end(text, item.end)),
-        String::new(),
-    )
+    let lines = (line_start(text, item.start), line_end(text, item.end));
+    (without_final_break(text, lines), String::new())
 }
 
 fn plan_insert_key(
@@ -925,7 +1046,8 @@ fn plan_remove_entry(
     let owns_line = text[start..entry.key.start].trim().is_empty();
     let value_end = entry.value.end.max(entry.key.end);
     if owns_line {
-        return ((start, line_end(text, value_end)), String::new());
+        let lines = (start, line_end(text, value_end));
+        return (without_final_break(text, lines), String::new());
     }
     // The first key shares its line with a `- `: pull the next key up into its place.
     match entries.get(index + 1) {
@@ -947,6 +1069,17 @@ fn flow_removal(spans: impl Iterator<Item = (usize, usize)>, index: usize) -> (u
         (start, next.0)
     } else {
         (spans[index - 1].1, end)
+    }
+}
+
+/// The range that deletes the whole lines `start..end`. When they end a text that has no final
+/// line break, the break before them goes instead, so the text still ends without one: the
+/// mirror of an insert at such an end, which adds a break before the new lines.
+fn without_final_break(text: &str, (start, end): (usize, usize)) -> (usize, usize) {
+    if end == text.len() && !text.ends_with('\n') && start > 0 {
+        (start - 1, end)
+    } else {
+        (start, end)
     }
 }
 
@@ -1579,6 +1712,19 @@ other: 1
     }
 
     #[test]
+    fn replacing_a_sequence_keeps_the_text_of_the_items_it_keeps() {
+        let flow = "a: [aa, on, 'x y']\n";
+        let items = ["on".into(), "new".into(), "x y".into()];
+        let edited = replace_sequence(flow, &path("a"), &items).unwrap();
+        assert_eq!(edited, "a: [on, new, 'x y']\n");
+        let block = "a:\n  - 'one'  # first\n  - |\n    two\n  - three\nb: 1\n";
+        let items = ["two\n".into(), "one".into(), "four".into()];
+        let edited = replace_sequence(block, &path("a"), &items).unwrap();
+        let expected = "a:\n  - |\n    two\n  - 'one'  # first\n  - four\nb: 1\n";
+        assert_eq!(edited, expected);
+    }
+
+    #[test]
     fn removing_the_last_block_item_leaves_an_empty_flow_sequence() {
         let text = "a:\n  - x\nb: 1\n";
         assert_eq!(
@@ -1630,6 +1776,112 @@ other: 1
         let text = "a: # note\n  - x\nb: 1\n";
         let refused = remove(text, &path("a"), Value::str("x")).unwrap_err();
         assert!(matches!(refused, EditError::Unverified { .. }), "{refused}");
+    }
+
+    /// The source text of the node at `p`.
+    fn span<'t>(text: &'t str, p: &str) -> &'t str {
+        let root = parse(text).unwrap();
+        let node = locate(&root, &path(p)).unwrap();
+        &text[node.start..node.end]
+    }
+
+    #[test]
+    fn a_block_scalar_ends_after_its_last_content_line() {
+        let cases = [
+            ("a: |\n  two\n  lines\n\n# c\n", "a", "|\n  two\n  lines\n"),
+            (
+                "a: >\n  two\n  lines\n\n\nb: 1\n",
+                "a",
+                ">\n  two\n  lines\n",
+            ),
+            ("a: |-\n  two\n\nb: 1\n", "a", "|-\n  two\n"),
+            ("a: >2-\n    two\n\nb: 1\n", "a", ">2-\n    two\n"),
+            ("a: |\n  two\n  lines", "a", "|\n  two\n  lines"),
+            ("a: |\n\nb: 1\n", "a", "|\n"),
+            ("a: |\r\n  x\r\n\r\nb: 1\r\n", "a", "|\r\n  x\r\n"),
+            ("- a: |\n    x\n\n  b: 1\n", "[0].a", "|\n    x\n"),
+            ("- |\n  x\n\n- |\n  y\n\n", "[1]", "|\n  y\n"),
+            (
+                "a: |\n  x\n  \n\n    # deeper\n# c\n",
+                "a",
+                "|\n  x\n  \n\n    # deeper\n",
+            ),
+        ];
+        for (text, p, expected) in cases {
+            assert_eq!(span(text, p), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn kept_trailing_lines_and_deeper_blank_lines_are_block_scalar_content() {
+        assert_eq!(span("a: |+\n  two\n\nb: 1\n", "a"), "|+\n  two\n\n");
+        assert_eq!(span("a: |\n  x\n     \nb: 1\n", "a"), "|\n  x\n     \n");
+    }
+
+    #[test]
+    fn a_block_scalar_key_comes_and_goes_without_touching_what_follows() {
+        let head = "tables:\n  - name: t0   # table\n    columns:\n      - name: col_0\n";
+        let comment = "        comment: |\n          two\n          lines\n";
+        let tails = [
+            "\n# between tables\n",
+            "\n",
+            "# right after\n",
+            "        # deeper than the key, shallower than the text\n",
+            "\n  - name: t1\n",
+            "",
+        ];
+        let column = path("tables[0].columns[0]");
+        let value = Value::str("two\nlines\n");
+        for tail in tails {
+            let without = format!("{head}{tail}");
+            let with = format!("{head}{comment}{tail}");
+            let inserted = insert_key(&without, &column, "comment", value.clone(), Some("name"));
+            assert_eq!(inserted.unwrap(), with, "{tail:?}");
+            assert_eq!(remove_key(&with, &column, "comment").unwrap(), without);
+            let replaced = set_scalar(&with, &column.clone().key("comment"), "one\n").unwrap();
+            let one = "        comment: |\n          one\n";
+            assert_eq!(replaced, format!("{head}{one}{tail}"));
+        }
+    }
+
+    #[test]
+    fn a_last_block_scalar_key_without_a_final_line_break_comes_and_goes_exactly() {
+        let without = "a: 1";
+        let with = "a: 1\nc: |\n  two\n  lines";
+        let root = YamlPath::root();
+        let value = Value::str("two\nlines\n");
+        assert_eq!(insert_key(without, &root, "c", value, None).unwrap(), with);
+        assert_eq!(remove_key(with, &root, "c").unwrap(), without);
+        assert_eq!(remove_key("a: 1\nb: x", &root, "b").unwrap(), "a: 1");
+        let list = "a:\n  - x\n  - |\n    y";
+        assert_eq!(
+            remove(list, &path("a"), Value::str("y\n")).unwrap(),
+            "a:\n  - x"
+        );
+    }
+
+    #[test]
+    fn items_of_a_sequence_of_block_scalars_keep_the_blank_lines_between_them() {
+        let text = "seq:\n  - |\n    x\n\n  - >-\n    y\n\n# end\n";
+        let seq = path("seq");
+        let appended = append(text, &seq, Value::str("z\n")).unwrap();
+        let expected = "seq:\n  - |\n    x\n\n  - >-\n    y\n  - |\n    z\n\n# end\n";
+        assert_eq!(appended, expected);
+        assert_eq!(remove(&appended, &seq, Value::str("z\n")).unwrap(), text);
+        let first = set_scalar(text, &path("seq[0]"), "w\n").unwrap();
+        assert_eq!(first, text.replacen("    x\n", "    w\n", 1));
+        let last = set_scalar(text, &path("seq[1]"), "v").unwrap();
+        assert_eq!(last, text.replacen(">-\n    y\n", "v\n", 1));
+    }
+
+    #[test]
+    fn a_comment_on_a_block_scalar_header_survives_a_new_value() {
+        let text = "a: |  # x > y\n  one\nb: 1\n";
+        let edited = set_scalar(text, &path("a"), "two\n").unwrap();
+        assert_eq!(edited, "a: |  # x > y\n  two\nb: 1\n");
+        let plain = set_scalar(text, &path("a"), "two").unwrap();
+        assert_eq!(plain, "a: two  # x > y\nb: 1\n");
+        assert_eq!(set_scalar(&edited, &path("a"), "one\n").unwrap(), text);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use super::warehouse::Warehouse;
 use crate::model::space::SerializedSpace;
 use crate::sim::answer::Answer;
+use crate::sim::catalog::Catalog;
 use crate::sim::data::Dataset;
 use crate::sim::nl::{self, CatalogInfo, Knowledge};
 
@@ -27,16 +28,68 @@ pub enum Answerer {
     Scripted(BTreeMap<String, Answer>),
 }
 
-/// The NL engine's side of the simulator: the generated data its value dictionaries read.
+/// How many (space, catalog) pairs keep their [`Knowledge`] between questions.
+const KNOWLEDGE_CACHE: usize = 8;
+
+/// The NL engine's side of the simulator: the generated data its value dictionaries read, and
+/// the knowledge built for the spaces and catalog states asked about most recently (building it
+/// reads every entity-matching column's values, which dominates answering a question).
 #[derive(Debug, Clone)]
 pub struct EngineAnswerer {
     data: Arc<Dataset>,
+    cache: Arc<Mutex<Vec<CachedKnowledge>>>,
+}
+
+/// Knowledge for one space over one catalog state.
+#[derive(Debug)]
+struct CachedKnowledge {
+    space: SerializedSpace,
+    catalog: Catalog,
+    knowledge: Arc<Knowledge>,
 }
 
 impl EngineAnswerer {
     /// An answerer reading distinct values from `data` (the data the warehouse was loaded with).
     pub fn new(data: Arc<Dataset>) -> Self {
-        Self { data }
+        Self {
+            data,
+            cache: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The knowledge of `space` over `catalog`: cached, or built (outside the cache's lock) and
+    /// remembered, evicting the oldest entry.
+    fn knowledge(&self, space: &SerializedSpace, catalog: Catalog) -> Arc<Knowledge> {
+        let cached = self
+            .lock_cache()
+            .iter()
+            .find(|c| c.space == *space && c.catalog == catalog)
+            .map(|c| Arc::clone(&c.knowledge));
+        if let Some(knowledge) = cached {
+            return knowledge;
+        }
+        let info = CatalogInfo::from_catalog(&catalog);
+        let knowledge = Arc::new(Knowledge::build(
+            space,
+            &info,
+            &(&catalog, self.data.as_ref()),
+        ));
+        let mut cache = self.lock_cache();
+        if cache.len() >= KNOWLEDGE_CACHE {
+            cache.remove(0);
+        }
+        cache.push(CachedKnowledge {
+            space: space.clone(),
+            catalog,
+            knowledge: Arc::clone(&knowledge),
+        });
+        knowledge
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Vec<CachedKnowledge>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn answer(
@@ -61,8 +114,7 @@ impl EngineAnswerer {
                     .to_owned(),
             };
         };
-        let info = CatalogInfo::from_catalog(&catalog);
-        let knowledge = Knowledge::build(space, &info, &(&catalog, self.data.as_ref()));
+        let knowledge = self.knowledge(space, catalog);
         nl::answer(&knowledge, question, as_of, jitter_seed)
     }
 }

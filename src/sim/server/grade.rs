@@ -6,20 +6,13 @@
 //! 2. Genie answered without SQL (text or clarification) → NEEDS_REVIEW, no reason.
 //! 3. Genie's message failed → BAD, `TRANSIENT_ERROR` for injected faults, else `EMPTY_RESULT`
 //!    (its SQL produced no result).
-//! 4. Genie's result is empty → BAD `EMPTY_RESULT`; both empty → NEEDS_REVIEW `EMPTY_RESULT`
-//!    (not evaluable, never a pass).
-//! 5. Both results are one cell → GOOD when equal, else BAD `SINGLE_CELL_DIFFERENCE`.
-//! 6. Otherwise columns are matched by their values, not names (first equal value bags, then the
-//!    largest overlap). An unmatched benchmark column is `RESULT_MISSING_COLUMNS` (BAD); an
-//!    unmatched Genie column is `RESULT_EXTRA_COLUMNS` (reported, still GOOD). Rows projected on
-//!    the matched columns are compared as bags: `RESULT_MISSING_ROWS` / `RESULT_EXTRA_ROWS` (BAD).
-//!
-//! Values are normalized before comparing: numbers by value (integers exactly, others to six
-//! significant digits), `true`/`false` case-insensitively, NULL equal to NULL. Row order is
-//! ignored.
+//! 4. Otherwise the two results are compared by [`crate::eval::compare`] (the documented
+//!    algorithm of `docs/comparison.md`, the same one offline evaluation uses) as bags of rows:
+//!    a match is GOOD (reasons such as `RESULT_EXTRA_COLUMNS` kept), a mismatch BAD, and a pair
+//!    that cannot tell right from wrong (both empty, or an empty gold) NEEDS_REVIEW. Its reasons
+//!    are Genie's own codes and pass through unchanged.
 
-use std::collections::BTreeMap;
-
+use crate::eval::compare::{CompareOptions, Reason, Verdict, compare};
 use crate::model::result::ResultSet;
 
 /// Genie's verdict.
@@ -81,140 +74,30 @@ pub fn grade(expected: Option<&ResultSet>, actual: Actual<'_>) -> Grade {
         Actual::Failed { injected: false } => return Grade::new(Bad, vec!["EMPTY_RESULT"]),
         Actual::Rows(rows) => rows,
     };
-    match (expected.rows.is_empty(), actual.rows.is_empty()) {
-        (true, true) => return Grade::new(NeedsReview, vec!["EMPTY_RESULT"]),
-        (false, true) => return Grade::new(Bad, vec!["EMPTY_RESULT"]),
-        _ => {}
-    }
-    let expected = normalized_columns(expected);
-    let actual = normalized_columns(actual);
-    if is_single_cell(&expected) && is_single_cell(&actual) {
-        return if expected == actual {
-            Grade::new(Good, vec![])
-        } else {
-            Grade::new(Bad, vec!["SINGLE_CELL_DIFFERENCE"])
-        };
-    }
-    compare_tables(&expected, &actual)
-}
-
-type Column = Vec<Option<String>>;
-
-fn is_single_cell(columns: &[Column]) -> bool {
-    columns.len() == 1 && columns.iter().all(|c| c.len() == 1)
-}
-
-fn normalize(value: &Option<String>) -> Option<String> {
-    let text = value.as_deref()?.trim();
-    if let Ok(number) = text.parse::<f64>() {
-        if number.fract() == 0.0 && number.abs() < 1e15 {
-            return Some(format!("{}", number as i64));
-        }
-        return Some(format!("{number:.5e}"));
-    }
-    if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false") {
-        return Some(text.to_ascii_lowercase());
-    }
-    Some(text.to_owned())
-}
-
-fn normalized_columns(result: &ResultSet) -> Vec<Column> {
-    (0..result.column_count())
-        .map(|c| {
-            result
-                .rows
-                .iter()
-                .map(|row| normalize(row.get(c).unwrap_or(&None)))
-                .collect()
-        })
-        .collect()
-}
-
-fn bag<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
-    let mut counts = BTreeMap::new();
-    for item in items {
-        *counts.entry(item).or_insert(0) += 1;
-    }
-    counts
-}
-
-fn overlap<T: Ord>(a: &BTreeMap<T, usize>, b: &BTreeMap<T, usize>) -> usize {
-    a.iter()
-        .map(|(k, n)| (*n).min(b.get(k).copied().unwrap_or(0)))
-        .sum()
-}
-
-/// Matches each expected column to an actual one: equal value bags first, then largest overlap.
-fn match_columns(expected: &[Column], actual: &[Column]) -> Vec<Option<usize>> {
-    let expected_bags: Vec<_> = expected.iter().map(|c| bag(c.iter().cloned())).collect();
-    let actual_bags: Vec<_> = actual.iter().map(|c| bag(c.iter().cloned())).collect();
-    let mut used = vec![false; actual.len()];
-    let mut mapping = vec![None; expected.len()];
-    for (e, expected_bag) in expected_bags.iter().enumerate() {
-        if let Some(a) = (0..actual.len()).find(|&a| !used[a] && actual_bags[a] == *expected_bag) {
-            used[a] = true;
-            mapping[e] = Some(a);
-        }
-    }
-    for (e, expected_bag) in expected_bags.iter().enumerate() {
-        if mapping[e].is_some() {
-            continue;
-        }
-        let best = (0..actual.len())
-            .filter(|&a| !used[a])
-            .map(|a| (overlap(expected_bag, &actual_bags[a]), a))
-            .filter(|&(score, _)| score > 0)
-            .max_by_key(|&(score, a)| (score, std::cmp::Reverse(a)));
-        if let Some((_, a)) = best {
-            used[a] = true;
-            mapping[e] = Some(a);
-        }
-    }
-    mapping
-}
-
-fn rows_of(columns: &[&Column]) -> Vec<Vec<Option<String>>> {
-    let height = columns.first().map_or(0, |c| c.len());
-    (0..height)
-        .map(|r| {
-            columns
-                .iter()
-                .map(|c| c.get(r).cloned().flatten())
-                .collect()
-        })
-        .collect()
-}
-
-fn compare_tables(expected: &[Column], actual: &[Column]) -> Grade {
-    let mapping = match_columns(expected, actual);
-    let mut reasons = Vec::new();
-    if mapping.iter().any(Option::is_none) {
-        reasons.push("RESULT_MISSING_COLUMNS");
-    }
-    if mapping.iter().flatten().count() < actual.len() {
-        reasons.push("RESULT_EXTRA_COLUMNS");
-    }
-    let pairs: Vec<(&Column, &Column)> = mapping
-        .iter()
-        .enumerate()
-        .filter_map(|(e, a)| Some((expected.get(e)?, actual.get((*a)?)?)))
-        .collect();
-    let expected_rows = bag(rows_of(&pairs.iter().map(|p| p.0).collect::<Vec<_>>()));
-    let actual_rows = bag(rows_of(&pairs.iter().map(|p| p.1).collect::<Vec<_>>()));
-    let common = overlap(&expected_rows, &actual_rows);
-    if common < expected_rows.values().sum() {
-        reasons.push("RESULT_MISSING_ROWS");
-    }
-    if common < actual_rows.values().sum() {
-        reasons.push("RESULT_EXTRA_ROWS");
-    }
-    let good = reasons.iter().all(|r| *r == "RESULT_EXTRA_COLUMNS");
-    let assessment = if good {
-        Assessment::Good
-    } else {
-        Assessment::Bad
+    let comparison = compare(expected, actual, &CompareOptions::default());
+    let assessment = match comparison.verdict {
+        Verdict::Match => Good,
+        Verdict::Mismatch => Bad,
+        Verdict::NotEvaluable => NeedsReview,
     };
+    let reasons = comparison.reasons.iter().filter_map(|r| code(*r)).collect();
     Grade::new(assessment, reasons)
+}
+
+/// The eval-runs API's code for a comparison reason. Row order is never compared here (the
+/// comparison is unordered), so the order reason, which is ours and not Genie's, has no code.
+fn code(reason: Reason) -> Option<&'static str> {
+    Some(match reason {
+        Reason::EmptyResult => "EMPTY_RESULT",
+        Reason::ResultMissingRows => "RESULT_MISSING_ROWS",
+        Reason::ResultExtraRows => "RESULT_EXTRA_ROWS",
+        Reason::ResultMissingColumns => "RESULT_MISSING_COLUMNS",
+        Reason::ResultExtraColumns => "RESULT_EXTRA_COLUMNS",
+        Reason::SingleCellDifference => "SINGLE_CELL_DIFFERENCE",
+        Reason::ColumnTypeDifference => "COLUMN_TYPE_DIFFERENCE",
+        Reason::EmptyGoodSql => "EMPTY_GOOD_SQL",
+        Reason::ResultOrderDifference => return None,
+    })
 }
 
 #[cfg(test)]
@@ -222,13 +105,17 @@ mod tests {
     use super::*;
     use crate::model::result::ResultColumn;
 
+    /// A result whose columns are named `name:TYPE` (`STRING` when no type is given).
     fn table(names: &[&str], rows: &[&[&str]]) -> ResultSet {
         ResultSet {
             columns: names
                 .iter()
-                .map(|n| ResultColumn {
-                    name: (*n).to_owned(),
-                    type_name: "STRING".to_owned(),
+                .map(|n| {
+                    let (name, type_name) = n.split_once(':').unwrap_or((n, "STRING"));
+                    ResultColumn {
+                        name: name.to_owned(),
+                        type_name: type_name.to_owned(),
+                    }
                 })
                 .collect(),
             rows: rows
@@ -241,8 +128,8 @@ mod tests {
 
     #[test]
     fn reordered_renamed_columns_and_rows_are_good() {
-        let expected = table(&["a", "n"], &[&["EU", "10"], &["US", "3"]]);
-        let actual = table(&["cnt", "region"], &[&["3.0", "US"], &["10", "EU"]]);
+        let expected = table(&["a", "n:LONG"], &[&["EU", "10"], &["US", "3"]]);
+        let actual = table(&["cnt:DOUBLE", "region"], &[&["3.0", "US"], &["10", "EU"]]);
         let g = grade(Some(&expected), Actual::Rows(&actual));
         assert_eq!(g, Grade::new(Assessment::Good, vec![]));
     }
@@ -263,7 +150,7 @@ mod tests {
         let actual = table(&["r", "n"], &[&["EU", "1"]]);
         let g = grade(Some(&expected), Actual::Rows(&actual));
         assert_eq!(g.assessment, Assessment::Bad);
-        assert_eq!(g.reasons, ["RESULT_EXTRA_COLUMNS", "RESULT_MISSING_ROWS"]);
+        assert_eq!(g.reasons, ["RESULT_MISSING_ROWS", "RESULT_EXTRA_COLUMNS"]);
     }
 
     #[test]
@@ -271,6 +158,23 @@ mod tests {
         let empty = table(&["x"], &[]);
         let g = grade(Some(&empty), Actual::Rows(&empty));
         assert_eq!(g.assessment, Assessment::NeedsReview);
+    }
+
+    #[test]
+    fn the_same_values_with_another_type_are_flagged_by_their_code() {
+        let expected = table(&["n:LONG"], &[&["1"], &["2"]]);
+        let actual = table(&["n:STRING"], &[&["1"], &["2"]]);
+        let g = grade(Some(&expected), Actual::Rows(&actual));
+        assert!(g.reasons.contains(&"COLUMN_TYPE_DIFFERENCE"), "{g:?}");
+    }
+
+    #[test]
+    fn an_injected_failure_is_a_transient_error() {
+        let g = grade(
+            Some(&table(&["x"], &[&["1"]])),
+            Actual::Failed { injected: true },
+        );
+        assert_eq!(g, Grade::new(Assessment::Bad, vec!["TRANSIENT_ERROR"]));
     }
 
     #[test]

@@ -1,0 +1,176 @@
+//! Wrong join path → the gold's join edges declared: a Unity Catalog foreign key (lever 1, when
+//! the tables file defines the table) and, if the failure persists, a space join spec with its
+//! relationship (lever 6).
+//!
+//! Fires when Genie joined tables the gold does not (or missed a gold edge between tables it
+//! read). Every gold edge that is a single-key equality and not yet declared becomes one
+//! proposal. The "one" side of the relationship is the table the key is named after
+//! (`property_id` → `properties`, `country` → `countries`); with no such evidence the edge is
+//! many-to-many, which still makes it the preferred path. Example: gold
+//! `bookings b JOIN properties p ON b.property_id = p.property_id`, Genie joined `users` →
+//! join spec `bookings.property_id = properties.property_id`, MANY_TO_ONE.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::eval::taxonomy::FailureType;
+use crate::model::space::{JoinSide, JoinSpec, Relationship};
+use crate::patch::{ForeignKeySpec, Op, Patch};
+
+use super::super::context::{Context, short};
+use super::super::phrase::stem;
+use super::super::proposal::Proposal;
+use super::and_list;
+
+/// One side of an equality: table and column, both short and lower case.
+type Side = (String, String);
+
+/// Proposals for lever 1 (foreign keys) or lever 6 (join specs).
+pub fn propose(lever: u8, ctx: &Context) -> Vec<Proposal> {
+    if lever != 1 && lever != 6 {
+        return Vec::new();
+    }
+    let mut edges: BTreeMap<(Side, Side), BTreeSet<String>> = BTreeMap::new();
+    for (question, case) in &ctx.failures {
+        if !case
+            .findings
+            .iter()
+            .any(|f| f.failure == FailureType::WrongJoin)
+        {
+            continue;
+        }
+        for edge in &question.gold.joins {
+            let [key] = edge.keys.as_slice() else {
+                continue;
+            };
+            let Some((left, right)) = equality(key) else {
+                continue;
+            };
+            if !declared(ctx, &left.0, &right.0) {
+                edges
+                    .entry(oriented(left, right))
+                    .or_default()
+                    .insert(question.id.clone());
+            }
+        }
+    }
+    edges
+        .into_iter()
+        .filter_map(|((many, one), targets)| proposal(lever, ctx, &many, &one, targets))
+        .collect()
+}
+
+/// `a.x = b.y` → ((a, x), (b, y)).
+fn equality(key: &str) -> Option<(Side, Side)> {
+    let (l, r) = key.split_once('=')?;
+    let side = |s: &str| {
+        let (t, c) = s.trim().rsplit_once('.')?;
+        Some((short(t), c.trim().to_lowercase()))
+    };
+    Some((side(l)?, side(r)?))
+}
+
+/// Whether a join spec already links the two tables.
+fn declared(ctx: &Context, a: &str, b: &str) -> bool {
+    ctx.space.join_specs().iter().any(|j| {
+        let (l, r) = (short(&j.left.identifier), short(&j.right.identifier));
+        (l == a && r == b) || (l == b && r == a)
+    })
+}
+
+/// Whether `column` is named after `table` (`property_id` or `property` for `properties`).
+fn named_after(column: &str, table: &str) -> bool {
+    let entity = stem(table);
+    column == entity || column == format!("{entity}_id")
+}
+
+/// (many side, one side); the "one" side is the table its key is named after.
+fn oriented(a: Side, b: Side) -> (Side, Side) {
+    if named_after(&a.1, &a.0) && !named_after(&b.1, &b.0) {
+        (b, a)
+    } else {
+        (a, b)
+    }
+}
+
+fn relationship(many: &Side, one: &Side) -> Relationship {
+    if named_after(&one.1, &one.0) {
+        Relationship::ManyToOne
+    } else if named_after(&many.1, &many.0) {
+        Relationship::OneToMany
+    } else {
+        Relationship::ManyToMany
+    }
+}
+
+fn proposal(
+    lever: u8,
+    ctx: &Context,
+    many: &Side,
+    one: &Side,
+    targets: BTreeSet<String>,
+) -> Option<Proposal> {
+    let rel = relationship(many, one);
+    let fk_possible = ctx.lever_enabled(1)
+        && rel == Relationship::ManyToOne
+        && ctx.tables_file_table(&many.0).is_some();
+    let patch = match lever {
+        1 if fk_possible => foreign_key(ctx, many, one)?,
+        6 => join_spec(ctx, many, one, rel)?,
+        _ => return None,
+    };
+    let rationale = format!(
+        "declares the join {}.{} = {}.{} ({}) the answers to {} missed",
+        many.0,
+        many.1,
+        one.0,
+        one.1,
+        rel.as_str(),
+        and_list(&targets)
+    );
+    Some(Proposal::new(
+        "join_spec",
+        lever,
+        vec![patch],
+        targets,
+        rationale,
+    ))
+}
+
+fn foreign_key(ctx: &Context, many: &Side, one: &Side) -> Option<Patch> {
+    let located = ctx.tables_file_table(&many.0)?;
+    let referenced = ctx
+        .tables_file_table(&one.0)
+        .map(|l| l.name)
+        .or_else(|| ctx.source(&one.0).map(|s| s.identifier.clone()))?;
+    Some(Patch::new(Op::AddUcForeignKey {
+        file: located.file,
+        table: located.name,
+        foreign_key: ForeignKeySpec {
+            columns: vec![many.1.clone()],
+            references: format!("{referenced}({})", one.1),
+            name: None,
+        },
+    }))
+}
+
+fn join_spec(ctx: &Context, many: &Side, one: &Side, rel: Relationship) -> Option<Patch> {
+    let side = |s: &Side| -> Option<JoinSide> {
+        Some(JoinSide {
+            identifier: ctx.source(&s.0)?.identifier.clone(),
+            alias: Some(s.0.clone()),
+            ..JoinSide::default()
+        })
+    };
+    Some(Patch::new(Op::AddJoinSpec {
+        file: ctx.space_path.to_owned(),
+        join: JoinSpec {
+            left: side(many)?,
+            right: side(one)?,
+            sql: vec![
+                format!("`{}`.`{}` = `{}`.`{}`", many.0, many.1, one.0, one.1),
+                rel.marker(),
+            ],
+            ..JoinSpec::default()
+        },
+    }))
+}
