@@ -81,9 +81,18 @@ impl ScaffoldInput {
             paths.insert(format!("{}/**", files.functions.trim_end_matches('/')));
             paths.insert(files.table_properties.clone());
         }
+        // A path already watched through a `dir/**` pattern adds nothing to the trigger list.
+        let globs: Vec<String> = paths
+            .iter()
+            .filter_map(|p| p.strip_suffix("**").map(str::to_owned))
+            .collect();
+        let paths = paths
+            .into_iter()
+            .filter(|p| p.ends_with("**") || !globs.iter().any(|dir| p.starts_with(dir.as_str())))
+            .collect();
         Self {
             spaces: project.spaces.keys().cloned().collect(),
-            paths: paths.into_iter().collect(),
+            paths,
             base_branch: base_branch.to_owned(),
             branch_prefix: project.settings.github.branch_prefix.clone(),
             version: format!("v{}", env!("CARGO_PKG_VERSION")),
