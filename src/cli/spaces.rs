@@ -246,7 +246,10 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         } => diff(&connection, space.as_deref(), output).await,
     };
     match outcome {
-        Err(e) if e.downcast_ref::<Invalid>().is_some() || e.downcast_ref::<Unresolved>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<Invalid>().is_some()
+                || e.downcast_ref::<Unresolved>().is_some() =>
+        {
             eprintln!("error: {e:#}");
             Ok(Exit::InvalidConfig)
         }
@@ -297,13 +300,14 @@ async fn export(
     output: OutputFormat,
 ) -> anyhow::Result<Exit> {
     let scope = scope(connection)?;
-    let workspace = connect(connection, &scope, None)?;
-    let (space_id, resolved_by, resolution, original) = if space::ids::is_valid_id(space) {
-        let original = std::fs::read_to_string(out).ok();
-        let how = format!("live space {space} given by id");
-        (space.to_string(), "id".to_string(), how, original)
+    let by_id = space::ids::is_valid_id(space);
+    let repo_space = if by_id {
+        None
     } else {
-        let repo_space = pick_space(&scope.project, space)?;
+        Some(pick_space(&scope.project, space)?)
+    };
+    let workspace = connect(connection, &scope, None)?;
+    let (space_id, resolved_by, resolution, original) = if let Some(repo_space) = repo_space {
         let title = resolved_title(repo_space, &scope.target)?;
         let found = live::resolve(
             &workspace.genie,
@@ -320,10 +324,19 @@ async fn export(
         let how = found.resolution.describe(&found.space_id);
         let label = found.resolution.label().to_string();
         (found.space_id, label, how, original)
+    } else {
+        let original = std::fs::read_to_string(out).ok();
+        let how = format!("live space {space} given by id");
+        (space.to_string(), "id".to_string(), how, original)
     };
     let live = read_live(&workspace, &space_id).await?;
     let file_name = out.display().to_string();
-    let (text, templated) = export_text(&file_name, live, original.as_deref(), &scope.target.variables)?;
+    let (text, templated) = export_text(
+        &file_name,
+        live,
+        original.as_deref(),
+        &scope.target.variables,
+    )?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -362,9 +375,12 @@ pub fn export_text(
         return Ok((SpaceFile::bare(live).to_canonical_string(), false));
     };
     let invalid = |what: &str, e: template::TemplateError| {
-        Invalid(format!("{file}: {what}: {e}; define the variable for this target"))
+        Invalid(format!(
+            "{file}: {what}: {e}; define the variable for this target"
+        ))
     };
-    let resolved = template::resolve(original, vars).map_err(|e| invalid("resolving the existing file", e))?;
+    let resolved =
+        template::resolve(original, vars).map_err(|e| invalid("resolving the existing file", e))?;
     let resolved_file = space::parse(file, &resolved).map_err(|d| Invalid(render_diags(&d)))?;
     let canonical_original =
         space::canonicalize(file, original).map_err(|d| Invalid(render_diags(&d)))?;
@@ -567,15 +583,13 @@ fn repo_space_model(
             (path.clone(), parsed.file.space.to_api_string())
         }
         SpaceSource::Inline { declared_in, json } => {
-            let model: SerializedSpace = serde_json::from_value(json.clone()).map_err(|e| {
-                Invalid(format!("{declared_in}: inline serialized_space: {e}"))
-            })?;
+            let model: SerializedSpace = serde_json::from_value(json.clone())
+                .map_err(|e| Invalid(format!("{declared_in}: inline serialized_space: {e}")))?;
             (declared_in.clone(), model.to_api_string())
         }
     };
-    let resolved = template::resolve(&api_text, vars).map_err(|e| {
-        Invalid(format!("{file}: {e}; define the variable for this target"))
-    })?;
+    let resolved = template::resolve(&api_text, vars)
+        .map_err(|e| Invalid(format!("{file}: {e}; define the variable for this target")))?;
     serde_json::from_str(&resolved)
         .map_err(|e| Invalid(format!("{file} after template resolution: {e}")).into())
 }

@@ -24,9 +24,9 @@ use super::limiter::QuestionLimiter;
 use super::sql::{SqlClient, epoch_ms};
 use super::types::{
     Attachment, Conversation, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun,
-    GenieMessage, GenieSpace, ListConversationsResponse, ListEvalResultsResponse, ListEvalRunsResponse,
-    ListMessagesResponse, ListSpacesResponse, MessageStatus, QueryResultResponse,
-    StartConversationResponse, UpdateSpaceRequest,
+    GenieMessage, GenieSpace, ListConversationsResponse, ListEvalResultsResponse,
+    ListEvalRunsResponse, ListMessagesResponse, ListSpacesResponse, MessageStatus,
+    QueryResultResponse, StartConversationResponse, UpdateSpaceRequest,
 };
 use crate::model::result::ResultSet;
 
@@ -537,7 +537,9 @@ impl GenieClient {
                     return Err(error);
                 }
                 RunSearch::None if sends < 2 => {
-                    tracing::warn!("no eval run was created by the lost request: starting it again");
+                    tracing::warn!(
+                        "no eval run was created by the lost request: starting it again"
+                    );
                 }
                 RunSearch::None => return Err(error),
             }
