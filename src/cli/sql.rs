@@ -1,6 +1,7 @@
 //! `genie-gitops sql "SELECT …"`: run one read-only statement on a SQL warehouse and print its
 //! rows. Statements must pass [`crate::sql::guard`] (one query, no writes hidden anywhere), or be a
-//! metadata look-up (`SHOW`, `DESCRIBE`, `EXPLAIN`).
+//! metadata look-up (`SHOW`, `DESCRIBE`, `EXPLAIN`). The workspace and warehouse come from
+//! `--target` of `--repo` like every workspace command (see [`super::spaces::connect`]).
 
 use std::io::{IsTerminal, Write};
 
@@ -8,7 +9,7 @@ use clap::Args as ClapArgs;
 
 use super::Exit;
 use super::OutputFormat;
-use super::spaces::{ConnectionArgs, connect, render_table};
+use super::spaces::{ConnectionArgs, Invalid, connect, render_table, scope};
 use crate::databricks::sql::StatementOptions;
 use crate::model::result::ResultSet;
 use crate::sql::guard;
@@ -20,7 +21,7 @@ pub struct Args {
     pub statement: String,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// SQL warehouse id (else the profile's warehouse_id).
+    /// SQL warehouse id (else DATABRICKS_WAREHOUSE_ID, the target's warehouse, the profile's).
     #[arg(long, env = "DATABRICKS_WAREHOUSE_ID")]
     pub warehouse_id: Option<String>,
     /// Output format.
@@ -36,10 +37,18 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::InvalidConfig);
     }
-    let workspace = connect(&args.connection, args.warehouse_id.clone())?;
+    let scope = match scope(&args.connection) {
+        Ok(scope) => scope,
+        Err(e) if e.downcast_ref::<Invalid>().is_some() => {
+            eprintln!("error: {e:#}");
+            return Ok(Exit::InvalidConfig);
+        }
+        Err(e) => return Err(e),
+    };
+    let workspace = connect(&args.connection, &scope, args.warehouse_id.clone())?;
     let Some(warehouse_id) = workspace.warehouse_id.clone() else {
         eprintln!(
-            "error: no SQL warehouse configured\n  hint: pass --warehouse-id, set DATABRICKS_WAREHOUSE_ID, or add `warehouse_id = …` to the profile"
+            "error: no SQL warehouse configured\n  hint: pass --warehouse-id, set DATABRICKS_WAREHOUSE_ID, use a --target with a warehouse, or add `warehouse_id = …` to the profile"
         );
         return Ok(Exit::InvalidConfig);
     };

@@ -7,7 +7,8 @@
 //! and fetches the query result (every chunk), re-executing it when it has expired. When the
 //! start POST fails ambiguously, the client looks for the conversation it may have created
 //! (same question, started after we sent it, not claimed by another ask of this process)
-//! before it asks again, so a question is asked and billed once.
+//! before it asks again, so a question is asked and billed once. Creating an eval run is
+//! reconciled the same way (a run created after the request for the same questions).
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -24,8 +25,8 @@ use super::sql::{SqlClient, epoch_ms};
 use super::types::{
     Attachment, Conversation, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun,
     GenieMessage, GenieSpace, ListConversationsResponse, ListEvalResultsResponse,
-    ListMessagesResponse, ListSpacesResponse, MessageStatus, QueryResultResponse,
-    StartConversationResponse, UpdateSpaceRequest,
+    ListEvalRunsResponse, ListMessagesResponse, ListSpacesResponse, MessageStatus,
+    QueryResultResponse, StartConversationResponse, UpdateSpaceRequest,
 };
 use crate::model::result::ResultSet;
 
@@ -74,7 +75,8 @@ pub struct GenieClient {
     api: ApiClient,
     sql: SqlClient,
     limiter: QuestionLimiter,
-    /// Conversations this process started or adopted, so reconciliation never adopts one twice.
+    /// Conversations and eval runs this process started or adopted, so reconciliation never
+    /// adopts one twice.
     claimed: Mutex<BTreeSet<String>>,
 }
 
@@ -491,6 +493,10 @@ impl GenieClient {
     // --- evaluation runs ----------------------------------------------------------------------
 
     /// Starts a benchmark evaluation run (all benchmark questions when `question_ids` is None).
+    ///
+    /// Sent at most twice: when the POST fails ambiguously, the run it may have created is
+    /// looked for first ([`Self::find_created_run`]) and adopted; only when no run shows up is
+    /// it sent again. Several plausible runs are not guessed between: the error is returned.
     pub async fn create_eval_run(
         &self,
         space_id: &str,
@@ -500,8 +506,132 @@ impl GenieClient {
             Some(ids) => json!({ "benchmark_question_ids": ids }),
             None => json!({}),
         };
-        let call = Call::post_create(format!("{}/eval-runs", space_path(space_id)), body);
-        self.api.send(call).await
+        let path = format!("{}/eval-runs", space_path(space_id));
+        let mut sends = 0;
+        loop {
+            sends += 1;
+            let sent_at_ms = epoch_ms();
+            let call = Call::post_create(path.clone(), body.clone());
+            let error = match self.api.send::<EvalRun>(call).await {
+                Ok(run) => {
+                    self.claim(&eval_run_claim(&run.eval_run_id));
+                    return Ok(run);
+                }
+                Err(e @ DatabricksError::Ambiguous { .. }) => e,
+                Err(e) => return Err(e),
+            };
+            tracing::warn!(%error, "eval-run creation outcome unknown: looking for the run before starting it again");
+            match self
+                .reconcile_eval_run(space_id, question_ids, sent_at_ms)
+                .await?
+            {
+                RunSearch::Found(run) => {
+                    self.claim(&eval_run_claim(&run.eval_run_id));
+                    return Ok(run);
+                }
+                RunSearch::Several(ids) => {
+                    tracing::warn!(
+                        runs = ids.join(", "),
+                        "several new eval runs could be the lost one: not guessing"
+                    );
+                    return Err(error);
+                }
+                RunSearch::None if sends < 2 => {
+                    tracing::warn!(
+                        "no eval run was created by the lost request: starting it again"
+                    );
+                }
+                RunSearch::None => return Err(error),
+            }
+        }
+    }
+
+    /// Looks twice (the server may still be writing it) for the run a lost create made.
+    async fn reconcile_eval_run(
+        &self,
+        space_id: &str,
+        question_ids: Option<&[String]>,
+        sent_at_ms: i64,
+    ) -> Result<RunSearch, DatabricksError> {
+        for round in 1..=2 {
+            let found = self
+                .find_created_run(space_id, question_ids, sent_at_ms)
+                .await?;
+            if !matches!(found, RunSearch::None) || round == 2 {
+                return Ok(found);
+            }
+            tokio::time::sleep(self.api.policy().backoff(1)).await;
+        }
+        Ok(RunSearch::None)
+    }
+
+    /// The unclaimed runs created after `sent_at_ms` (less the clock-skew allowance) for the
+    /// same questions: the same count, and no result line for a question not asked for.
+    async fn find_created_run(
+        &self,
+        space_id: &str,
+        question_ids: Option<&[String]>,
+        sent_at_ms: i64,
+    ) -> Result<RunSearch, DatabricksError> {
+        let mut matching = Vec::new();
+        for run in self.list_eval_runs(space_id).await? {
+            let recent = run
+                .created_timestamp
+                .is_none_or(|t| t == 0 || t >= sent_at_ms - RECONCILE_SKEW_MS);
+            if !recent || self.is_claimed(&eval_run_claim(&run.eval_run_id)) {
+                continue;
+            }
+            if let Some(ids) = question_ids {
+                let count_fits = run
+                    .num_questions
+                    .is_none_or(|n| usize::try_from(n).is_ok_and(|n| n == ids.len()));
+                if !count_fits || !self.results_within(space_id, &run, ids).await? {
+                    continue;
+                }
+            }
+            matching.push(run);
+        }
+        Ok(match matching.len() {
+            0 => RunSearch::None,
+            1 => RunSearch::Found(matching.remove(0)),
+            _ => RunSearch::Several(matching.into_iter().map(|r| r.eval_run_id).collect()),
+        })
+    }
+
+    /// Whether every result line the run has so far is for one of `ids`.
+    async fn results_within(
+        &self,
+        space_id: &str,
+        run: &EvalRun,
+        ids: &[String],
+    ) -> Result<bool, DatabricksError> {
+        let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+        let results = self.eval_results(space_id, &run.eval_run_id).await?;
+        Ok(results.iter().all(|r| {
+            r.benchmark_question_id
+                .as_deref()
+                .is_none_or(|id| wanted.contains(id))
+        }))
+    }
+
+    /// Every evaluation run of the space, following page tokens.
+    pub async fn list_eval_runs(&self, space_id: &str) -> Result<Vec<EvalRun>, DatabricksError> {
+        let path = format!("{}/eval-runs", space_path(space_id));
+        let mut runs = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen_tokens = BTreeSet::new();
+        loop {
+            let mut call = Call::get(path.clone());
+            if let Some(t) = &token {
+                call = call.query("page_token", t);
+            }
+            let page: ListEvalRunsResponse = self.api.send(call).await?;
+            runs.extend(page.eval_runs);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if seen_tokens.insert(next.clone()) => token = Some(next),
+                _ => return Ok(runs),
+            }
+        }
     }
 
     /// One evaluation run.
@@ -601,7 +731,191 @@ fn text_of(attachments: &[Attachment], follow_up: bool) -> Option<String> {
     (!texts.is_empty()).then(|| texts.join("\n\n"))
 }
 
+/// What looking for a lost eval run found.
+enum RunSearch {
+    /// No candidate.
+    None,
+    /// Exactly one candidate: ours.
+    Found(EvalRun),
+    /// Several candidates (their ids): too risky to pick one.
+    Several(Vec<String>),
+}
+
+/// The key an eval run is claimed under (conversations are claimed by their bare id).
+fn eval_run_claim(run_id: &str) -> String {
+    format!("eval-run:{run_id}")
+}
+
 fn is_expired(error: &DatabricksError) -> bool {
     let text = error.to_string();
     text.contains("QUERY_RESULT_EXPIRED") || text.contains("expired")
+}
+
+#[cfg(test)]
+mod tests {
+    //! Eval-run reconciliation against a raw HTTP/1.1 server that can close the socket after
+    //! reading a request without answering, which mock servers cannot do.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use secrecy::SecretString;
+    use serde_json::Value;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::databricks::Workspace;
+    use crate::databricks::auth::{Credentials, WorkspaceConfig};
+    use crate::databricks::http::RetryPolicy;
+    use crate::databricks::limiter::LimiterConfig;
+
+    const SPACE: &str = "01f0b37c378e1c9100000000000000a1";
+
+    /// The request line of one request, once its body has been read.
+    async fn read_request(stream: &mut TcpStream) -> Option<String> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buffer.extend_from_slice(chunk.get(..n)?);
+            let text = String::from_utf8_lossy(&buffer).to_string();
+            let Some(end) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            let head = text.get(..end)?;
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                })
+                .unwrap_or(0);
+            if buffer.len() >= end + 4 + length {
+                return head.lines().next().map(String::from);
+            }
+        }
+    }
+
+    async fn respond(stream: &mut TcpStream, body: Value) {
+        let body = body.to_string();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    /// A server whose first `drops` eval-run POSTs are read and then dropped unanswered;
+    /// later ones create `r-resent`. `runs` is what listing the space's runs returns.
+    async fn server(drops: usize, runs: Value, posts: Arc<AtomicUsize>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let posts = Arc::clone(&posts);
+                let runs = runs.clone();
+                tokio::spawn(async move {
+                    let Some(line) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    if line.starts_with("POST") {
+                        if posts.fetch_add(1, Ordering::SeqCst) < drops {
+                            drop(stream);
+                        } else {
+                            respond(&mut stream, json!({"eval_run_id": "r-resent", "eval_run_status": "NOT_STARTED"})).await;
+                        }
+                    } else if line.contains("/eval-runs/r-ours/results") {
+                        respond(&mut stream, json!({"eval_results": [{"result_id": "x", "benchmark_question_id": "q1"}]})).await;
+                    } else if line.contains("/eval-runs/r-same-size/results") {
+                        respond(&mut stream, json!({"eval_results": [{"result_id": "y", "benchmark_question_id": "q9"}]})).await;
+                    } else if line.contains("/eval-runs") {
+                        respond(&mut stream, runs).await;
+                    }
+                });
+            }
+        });
+        format!("http://{address}")
+    }
+
+    fn workspace(base: &str) -> Workspace {
+        let config = WorkspaceConfig {
+            host: url::Url::parse(base).expect("test URL"),
+            credentials: Credentials::Pat(SecretString::from("dapi-test")),
+            warehouse_id: None,
+            profile: None,
+        };
+        let policy = RetryPolicy {
+            budget: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(5),
+            backoff_unit: Duration::from_millis(2),
+        };
+        Workspace::connect(
+            &config,
+            policy,
+            QuestionLimiter::new(LimiterConfig::default()),
+        )
+        .expect("client builds")
+    }
+
+    fn ids() -> Vec<String> {
+        vec!["q1".into(), "q2".into()]
+    }
+
+    #[tokio::test]
+    async fn a_lost_eval_run_create_adopts_the_run_it_made_instead_of_starting_another() {
+        let now = epoch_ms();
+        let runs = json!({"eval_runs": [
+            {"eval_run_id": "r-old", "eval_run_status": "DONE", "num_questions": 2, "created_timestamp": 1},
+            {"eval_run_id": "r-fewer", "eval_run_status": "RUNNING", "num_questions": 1, "created_timestamp": now},
+            {"eval_run_id": "r-same-size", "eval_run_status": "RUNNING", "num_questions": 2, "created_timestamp": now},
+            {"eval_run_id": "r-ours", "eval_run_status": "RUNNING", "num_questions": 2, "created_timestamp": now},
+        ]});
+        let posts = Arc::new(AtomicUsize::new(0));
+        let base = server(usize::MAX, runs, Arc::clone(&posts)).await;
+        let run = workspace(&base)
+            .genie
+            .create_eval_run(SPACE, Some(&ids()))
+            .await
+            .map(|r| r.eval_run_id)
+            .map_err(|e| e.to_string());
+        assert_eq!(run, Ok("r-ours".to_string()));
+        assert_eq!(posts.load(Ordering::SeqCst), 1, "the run was started twice");
+    }
+
+    #[tokio::test]
+    async fn a_lost_eval_run_create_that_made_nothing_is_sent_once_more() {
+        let posts = Arc::new(AtomicUsize::new(0));
+        let base = server(1, json!({"eval_runs": []}), Arc::clone(&posts)).await;
+        let run = workspace(&base)
+            .genie
+            .create_eval_run(SPACE, Some(&ids()))
+            .await
+            .map(|r| r.eval_run_id)
+            .map_err(|e| e.to_string());
+        assert_eq!(run, Ok("r-resent".to_string()));
+        assert_eq!(posts.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn several_plausible_runs_are_not_guessed_between() {
+        let now = epoch_ms();
+        let runs = json!({"eval_runs": [
+            {"eval_run_id": "a", "eval_run_status": "RUNNING", "created_timestamp": now},
+            {"eval_run_id": "b", "eval_run_status": "RUNNING", "created_timestamp": now},
+        ]});
+        let posts = Arc::new(AtomicUsize::new(0));
+        let base = server(usize::MAX, runs, Arc::clone(&posts)).await;
+        let run = workspace(&base).genie.create_eval_run(SPACE, None).await;
+        assert!(
+            matches!(run, Err(DatabricksError::Ambiguous { .. })),
+            "{run:?}"
+        );
+        assert_eq!(posts.load(Ordering::SeqCst), 1);
+    }
 }
