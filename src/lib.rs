@@ -17,4 +17,6 @@ pub mod git;
 pub mod github;
 pub mod sim;
 
+pub mod runner;
+
 pub mod cli;

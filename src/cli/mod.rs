@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod evaluate;
 mod fmt;
 mod init;
 mod log;
@@ -73,6 +74,8 @@ pub enum Command {
     Sim(sim::Args),
     /// Apply typed patches to the repository's files.
     Patch(patch::Args),
+    /// Evaluate a space against its benchmark questions, strictly, and explain every failure.
+    Evaluate(evaluate::Args),
     /// Look at the workspace's Genie spaces.
     Spaces(spaces::Args),
     /// Run one read-only SQL statement on a warehouse and print the rows.
@@ -116,6 +119,7 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Patch(args) => patch::run(args).await,
+        Command::Evaluate(args) => evaluate::run(args).await,
         Command::Spaces(args) => spaces::run(args).await,
         Command::Sql(args) => sql::run(args).await,
         Command::Init(args) => init::run(args).await,
