@@ -10,7 +10,7 @@
 pub mod grade;
 pub mod uc;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -331,11 +331,13 @@ pub async fn run(
         checkpoint,
         asked: 0,
         cap,
+        not_rolled_back: BTreeSet::new(),
     };
     loop {
         match optimizer.step()? {
             Step::Done(summary) => {
                 checkpoint.save(optimizer.checkpoint())?;
+                session.warn_leftovers();
                 return Ok(Finish::Done {
                     summary,
                     accepted: optimizer.accepted_snapshot().clone(),
@@ -344,6 +346,7 @@ pub async fn run(
             Step::Ask(ask) => {
                 checkpoint.save(optimizer.checkpoint())?;
                 if !session.answer(&mut optimizer, &ask).await? {
+                    session.warn_leftovers();
                     return Ok(Finish::Paused {
                         asked: session.asked,
                     });
@@ -437,6 +440,8 @@ struct Session<'a> {
     /// Genie questions asked by this process.
     asked: usize,
     cap: Option<usize>,
+    /// Rollback statements the dev target refused: their changes are still there.
+    not_rolled_back: BTreeSet<String>,
 }
 
 impl Session<'_> {
@@ -452,15 +457,14 @@ impl Session<'_> {
             .cap
             .map_or(usize::MAX, |cap| cap.saturating_sub(self.asked));
         let to_ask: Vec<String> = fresh.iter().take(room).cloned().collect();
-        let ddl = self.uc_ddl(&ask.snapshot)?;
-        self.execute_uc(&ddl.0, "applying the candidate's Unity Catalog changes to the dev target")
-            .await?;
-        let measured = self.measure(optimizer, ask, &to_ask).await;
-        let rolled_back = self
-            .execute_uc(&ddl.1, "rolling back the candidate's Unity Catalog changes on the dev target")
-            .await;
+        let (apply, rollback) = self.uc_ddl(&ask.snapshot)?;
+        let applied = self.apply_uc(&apply).await;
+        let measured = match applied {
+            Ok(()) => self.measure(optimizer, ask, &to_ask).await,
+            Err(e) => Err(e),
+        };
+        self.roll_back_uc(&rollback).await;
         measured?;
-        rolled_back?;
         Ok(to_ask.len() == fresh.len())
     }
 
@@ -476,18 +480,34 @@ impl Session<'_> {
         ))
     }
 
-    async fn execute_uc(&self, statements: &[String], what: &str) -> anyhow::Result<()> {
+    /// Applies a candidate's lever 1–3 DDL to the dev target; any refusal stops the run.
+    async fn apply_uc(&self, statements: &[String]) -> anyhow::Result<()> {
         let Some(uc) = &self.uc else {
             return Ok(());
         };
         for statement in statements {
             tracing::debug!(%statement, "dev target DDL");
-            uc.sql
-                .execute(statement, &uc.options)
-                .await
-                .with_context(|| format!("{what}: `{statement}`"))?;
+            uc.sql.execute(statement, &uc.options).await.with_context(|| {
+                format!("applying the candidate's Unity Catalog change to the dev target: `{statement}`")
+            })?;
         }
         Ok(())
+    }
+
+    /// Rolls the dev target back with the inverse DDL. Every statement is tried; one the dev
+    /// target refuses is kept in [`Session::not_rolled_back`] and reported, not fatal (a
+    /// re-added key or comment is replaced in place by the next candidate).
+    async fn roll_back_uc(&mut self, statements: &[String]) {
+        let Some(uc) = &self.uc else {
+            return;
+        };
+        for statement in statements {
+            tracing::debug!(%statement, "dev target rollback");
+            if let Err(e) = uc.sql.execute(statement, &uc.options).await {
+                tracing::warn!(%statement, error = %e, "the dev target refused a rollback statement");
+                self.not_rolled_back.insert(statement.clone());
+            }
+        }
     }
 
     /// Grades the stored answers of the ask, then asks `to_ask` on a temporary space.
@@ -583,6 +603,19 @@ impl Session<'_> {
             self.record(optimizer, &ask.variant, &id, answer).await?;
         }
         Ok(())
+    }
+
+    /// Says which changes the dev target still holds because it refused their rollback.
+    fn warn_leftovers(&self) {
+        if self.not_rolled_back.is_empty() {
+            return;
+        }
+        let list: Vec<&str> = self.not_rolled_back.iter().map(String::as_str).collect();
+        tracing::warn!(
+            "the dev target refused {} rollback statement(s); run them by hand to restore it: {}",
+            list.len(),
+            list.join("; ")
+        );
     }
 
     fn question(&self, id: &str) -> Option<&Question> {
