@@ -11,8 +11,8 @@ use std::process::Output;
 use std::sync::LazyLock;
 
 use assert_cmd::Command;
-use genie_gitops::git::repo::GitRepo;
 use genie_gitops::git::fs::load_dir;
+use genie_gitops::git::repo::GitRepo;
 use genie_gitops::model::snapshot::RepoSnapshot;
 use genie_gitops::optimize::checkpoint::Checkpoint;
 use genie_gitops::runner::optimize::step_snapshots;
@@ -174,7 +174,10 @@ static RESUMED: LazyLock<Run> = LazyLock::new(|| {
         let sim = simulator().await;
         let dir = repo();
         let base = load_dir(dir.path()).unwrap();
-        let (host, token) = (sim.base_url().to_string(), sim.token().expose_secret().to_string());
+        let (host, token) = (
+            sim.base_url().to_string(),
+            sim.token().expose_secret().to_string(),
+        );
         let killed = optimize(&host, &token, dir.path(), &["--max-questions", "70"]).await;
         assert_eq!(killed.status.code(), Some(0), "{}", show(&killed));
         assert!(
@@ -184,7 +187,10 @@ static RESUMED: LazyLock<Run> = LazyLock::new(|| {
         );
         assert_eq!(sim.asked_questions().len(), 70);
         let git = GitRepo::open(dir.path()).unwrap();
-        assert!(git.branch_tip(BRANCH).unwrap().is_none(), "a paused run committed");
+        assert!(
+            git.branch_tip(BRANCH).unwrap().is_none(),
+            "a paused run committed"
+        );
         let resumed = optimize(&host, &token, dir.path(), &["--resume"]).await;
         assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
         let asked = sim.asked_questions().len();
@@ -229,7 +235,10 @@ fn optimize_takes_the_poor_fixture_past_85_percent_on_train_and_held_out_improve
         report["questions_asked"],
         report["seed_schedule"]
     );
-    assert!(rate(&report["train"]["before"]) < 0.5, "the fixture is not poor");
+    assert!(
+        rate(&report["train"]["before"]) < 0.5,
+        "the fixture is not poor"
+    );
     assert!(rate(&report["train"]["after"]) >= 0.85, "{}", run.markdown);
     assert!(
         report["held_out"]["after"]["correct"].as_u64()
@@ -265,7 +274,12 @@ fn the_branch_holds_one_commit_per_accepted_lever_whose_diff_is_exactly_its_patc
         assert_eq!(files, changed, "lever {}", step.lever);
         let tree = git.snapshot_at(&oid.to_string()).unwrap();
         for path in &changed {
-            assert_eq!(tree.get(path), after.get(path), "{path} at lever {}", step.lever);
+            assert_eq!(
+                tree.get(path),
+                after.get(path),
+                "{path} at lever {}",
+                step.lever
+            );
         }
         assert!(
             message.starts_with(&format!("genie-gitops: lever {} — ", step.lever)),
@@ -281,7 +295,7 @@ fn the_branch_holds_one_commit_per_accepted_lever_whose_diff_is_exactly_its_patc
 }
 
 #[test]
-fn every_temporary_space_is_trashed_and_the_dev_target_is_rolled_back() {
+fn every_temporary_space_is_trashed_and_the_report_names_the_dev_target() {
     let run = &*UNINTERRUPTED;
     assert_eq!(run.spaces_left, 1, "only the live space stays");
     assert!(run.markdown.contains("measured on dev target `dev`"));
@@ -331,7 +345,13 @@ async fn a_dry_run_prints_the_plan_and_makes_no_request_and_no_write() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stdout = stdout.replace(&dir.path().display().to_string(), "<repo>");
     insta::assert_snapshot!(stdout);
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
     assert!(!dir.path().join(".genie-gitops").exists());
     let git = GitRepo::open(dir.path()).unwrap();
     assert!(git.branch_tip(BRANCH).unwrap().is_none());

@@ -120,7 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         args.max_questions,
     )
     .await?;
-    let (summary, _accepted) = match finish {
+    let summary = match finish {
         Finish::Paused { asked } => {
             eprintln!(
                 "paused after {asked} Genie question(s) (--max-questions); the checkpoint is {}; continue with --resume",
@@ -128,7 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
             );
             return Ok(Exit::Ok);
         }
-        Finish::Done { summary, accepted } => (summary, accepted),
+        Finish::Done(summary) => summary,
     };
     let report = report::build(&summary, &repo, &prepared.questions, context(&prepared));
     write_report(&out, &report)?;
@@ -225,8 +225,7 @@ fn print_plan(
         levers.join(", "),
         plan.target_accuracy * 100.0,
         plan.max_rounds,
-        plan.budget
-            .map_or("none".to_string(), |b| b.to_string())
+        plan.budget.map_or("none".to_string(), |b| b.to_string())
     )?;
     writeln!(out, "{}.", plan.uc_measurement)?;
     writeln!(
@@ -238,7 +237,11 @@ fn print_plan(
     writeln!(
         out,
         "Accepted levers would be committed on `{branch}`{}. Nothing was called or written (dry run).",
-        if args.no_commit { " (--no-commit: they will not)" } else { "" }
+        if args.no_commit {
+            " (--no-commit: they will not)"
+        } else {
+            ""
+        }
     )?;
     Ok(())
 }

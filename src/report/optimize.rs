@@ -169,8 +169,8 @@ fn lever_rows(summary: &Summary, base: &RepoSnapshot) -> Vec<LeverRow> {
     let mut before = base.clone();
     let mut rows = Vec::new();
     for step in &summary.accepted {
-        let after = patch::apply_all(&before, &step.patches, usize::MAX)
-            .unwrap_or_else(|_| before.clone());
+        let after =
+            patch::apply_all(&before, &step.patches, usize::MAX).unwrap_or_else(|_| before.clone());
         rows.push(LeverRow {
             lever: step.lever,
             round: step.round,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::evaluate::{self, Against, Prepared as EvalPrepared, PrepareError};
+use super::evaluate::{self, Against, PrepareError, Prepared as EvalPrepared};
 use super::temp::with_temporary_space;
 use super::truth::GroundTruth;
 use crate::databricks::Workspace;
@@ -254,11 +254,8 @@ impl Prepared {
 /// How a run ended.
 #[derive(Debug)]
 pub enum Finish {
-    /// The optimizer is done; `accepted` is the repository with every accepted lever applied.
-    Done {
-        summary: Box<Summary>,
-        accepted: RepoSnapshot,
-    },
+    /// The optimizer is done.
+    Done(Box<Summary>),
     /// `--max-questions` Genie questions were asked in this process; the checkpoint holds
     /// everything, `--resume` continues.
     Paused { asked: usize },
@@ -338,10 +335,7 @@ pub async fn run(
             Step::Done(summary) => {
                 checkpoint.save(optimizer.checkpoint())?;
                 session.warn_leftovers();
-                return Ok(Finish::Done {
-                    summary,
-                    accepted: optimizer.accepted_snapshot().clone(),
-                });
+                return Ok(Finish::Done(summary));
             }
             Step::Ask(ask) => {
                 checkpoint.save(optimizer.checkpoint())?;
@@ -541,7 +535,10 @@ impl Session<'_> {
             .with_context(|| format!("the candidate lost the space file {path}"))?;
         let parsed = space::parse(path, text).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("the candidate's space file does not parse:\n{}", lines.join("\n"))
+            anyhow::anyhow!(
+                "the candidate's space file does not parse:\n{}",
+                lines.join("\n")
+            )
         })?;
         let vars = &self.p.eval.target.variables;
         let serialized = template::resolve(&parsed.file.space.to_api_string(), vars)
@@ -711,8 +708,9 @@ pub fn step_snapshots(
     let mut before = base.clone();
     let mut steps = Vec::with_capacity(accepted.len());
     for step in accepted {
-        let after = patch::apply_all(&before, &step.patches, usize::MAX)
-            .with_context(|| format!("lever {}: the accepted patches do not re-apply", step.lever))?;
+        let after = patch::apply_all(&before, &step.patches, usize::MAX).with_context(|| {
+            format!("lever {}: the accepted patches do not re-apply", step.lever)
+        })?;
         let changed = before.changed_paths(&after);
         for p in &step.patches {
             if !changed.iter().any(|c| c == p.op.file()) {

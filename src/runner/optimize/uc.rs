@@ -42,7 +42,8 @@ pub fn ddl_between(
 
 fn under(path: &str, dir: &str) -> bool {
     let dir = dir.trim_end_matches('/');
-    path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn load_tables(path: &str, text: &str) -> anyhow::Result<TablesFile> {
@@ -140,7 +141,10 @@ fn removed_keys(
     old: &std::collections::BTreeMap<String, String>,
     new: &std::collections::BTreeMap<String, String>,
 ) -> Vec<String> {
-    old.keys().filter(|k| !new.contains_key(*k)).cloned().collect()
+    old.keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -170,11 +174,11 @@ mod tests {
         let rollback = ddl_between(&to, &from, &files, &vars()).unwrap_or_default();
         assert_eq!(
             apply,
-            vec!["COMMENT ON COLUMN `main`.`s`.`bookings`.`status` IS 'Status of the booking'"]
+            vec!["COMMENT ON COLUMN main.s.bookings.status IS 'Status of the booking'"]
         );
         assert_eq!(
             rollback,
-            vec!["COMMENT ON COLUMN `main`.`s`.`bookings`.`status` IS 'Status'"]
+            vec!["COMMENT ON COLUMN main.s.bookings.status IS 'Status'"]
         );
     }
 
