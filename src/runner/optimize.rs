@@ -871,3 +871,64 @@ pub fn commit_message(step: &AcceptedStep) -> String {
     ));
     body
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::patch::Patch;
+    use crate::patch::op::Op;
+
+    const TABLES: &str = "tables:\n  - name: main.s.bookings\n    columns:\n      - {name: status, comment: Status}\n";
+
+    fn base() -> RepoSnapshot {
+        let mut s = RepoSnapshot::new();
+        s.insert("genie/uc/tables.yml", TABLES);
+        s
+    }
+
+    fn step(new_comment: &str) -> AcceptedStep {
+        AcceptedStep {
+            lever: 1,
+            round: 0,
+            patches: vec![Patch::new(Op::SetUcColumnComment {
+                file: "genie/uc/tables.yml".into(),
+                table: "main.s.bookings".into(),
+                column: "status".into(),
+                old: Some("Status".into()),
+                new: Some(new_comment.into()),
+            })],
+            rationales: vec!["\"state\" means bookings.status in q1".into()],
+            fixed: BTreeSet::from(["q1".to_string(), "q2".to_string()]),
+            before: (14, 36),
+            after: (19, 36),
+            files: vec!["genie/uc/tables.yml".into()],
+        }
+    }
+
+    #[test]
+    fn an_accepted_patch_that_changes_its_file_gives_one_step() {
+        let steps = step_snapshots(&base(), &[step("Status (also called: state)")]);
+        let steps = steps.unwrap_or_default();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            steps[0].0.changed_paths(&steps[0].1),
+            vec!["genie/uc/tables.yml".to_string()]
+        );
+    }
+
+    #[test]
+    fn an_accepted_patch_that_changes_no_file_stops_the_run() {
+        let error = step_snapshots(&base(), &[step("Status")])
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(error.contains("changed no file"), "{error}");
+    }
+
+    #[test]
+    fn the_commit_message_names_the_lever_the_questions_and_the_delta_with_trailers() {
+        insta::assert_snapshot!(commit_message(&step("Status (also called: state)")));
+    }
+}
