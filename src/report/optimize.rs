@@ -80,6 +80,8 @@ pub struct LeverRow {
     pub rationales: Vec<String>,
     /// One summary line per patch.
     pub patches: Vec<String>,
+    /// Other accepted levers measured in the same evaluation (disjoint question sets).
+    pub measured_with: Vec<u8>,
     /// The step's unified diff of the repository files.
     pub diff: String,
 }
@@ -180,6 +182,16 @@ fn lever_rows(summary: &Summary, base: &RepoSnapshot) -> Vec<LeverRow> {
             files: step.files.clone(),
             rationales: step.rationales.clone(),
             patches: step.patches.iter().map(patch::Patch::summary).collect(),
+            measured_with: summary
+                .accepted
+                .iter()
+                .filter(|other| {
+                    other.lever != step.lever
+                        && (other.round, other.before, other.after)
+                            == (step.round, step.before, step.after)
+                })
+                .map(|other| other.lever)
+                .collect(),
             diff: render_diff(&before, &after),
         });
         before = after;
@@ -283,15 +295,27 @@ fn render_levers(out: &mut String, r: &OptimizeReport) {
         out.push_str("No lever measurably helped; nothing is committed.\n\n");
         return;
     }
-    out.push_str("| lever | round | before | after | fixes |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "| lever | round | before | after | fixes | measured with |\n|---|---|---|---|---|---|\n",
+    );
     for l in &r.levers {
+        let with: Vec<String> = l
+            .measured_with
+            .iter()
+            .map(|w| format!("lever {w}"))
+            .collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             l.lever,
             l.round,
             pct(&l.before),
             pct(&l.after),
-            l.fixed.join(", ")
+            l.fixed.join(", "),
+            if with.is_empty() {
+                "alone".to_string()
+            } else {
+                with.join(", ")
+            }
         ));
     }
     out.push('\n');
