@@ -10,6 +10,7 @@ mod evaluate;
 mod fmt;
 mod init;
 mod log;
+mod optimize;
 mod patch;
 mod schema;
 mod sim;
@@ -80,6 +81,8 @@ pub enum Command {
     Spaces(spaces::Args),
     /// Run one read-only SQL statement on a warehouse and print the rows.
     Sql(sql::Args),
+    /// Improve a space's metadata lever by lever, measured, and commit each accepted lever on a branch.
+    Optimize(optimize::Args),
     /// Scaffold .genie-gitops.yml and the GitHub workflows into a repository.
     Init(init::Args),
 }
@@ -123,5 +126,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Spaces(args) => spaces::run(args).await,
         Command::Sql(args) => sql::run(args).await,
         Command::Init(args) => init::run(args).await,
+        Command::Optimize(args) => optimize::run(args).await,
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod junit;
 pub mod markdown;
+pub mod optimize;
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@
 pub mod connect;
 pub mod evaluate;
 pub mod live;
+pub mod optimize;
 pub mod progress;
 pub mod temp;
 pub mod truth;

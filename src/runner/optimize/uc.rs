@@ -1,0 +1,194 @@
+//! Unity Catalog levers (1–3) measured on the dev target: the DDL that makes the catalog match
+//! one version of the repository's durable files, computed from the difference between two
+//! snapshots. Applying `from → to` and later `to → from` is the exact rollback: the second
+//! diff restores every comment, key and definition the first one changed.
+
+use crate::model::metric_view;
+use crate::model::settings::DurableFiles;
+use crate::model::snapshot::RepoSnapshot;
+use crate::model::tables::{self, Change, TableMeta, TablesFile};
+use crate::model::{function, template};
+
+/// The statements that turn the catalog described by `from` into the one described by `to`,
+/// templates resolved with `vars`. Only lever 1–3 files are read; everything else is ignored.
+pub fn ddl_between(
+    from: &RepoSnapshot,
+    to: &RepoSnapshot,
+    files: &DurableFiles,
+    vars: &template::Variables,
+) -> anyhow::Result<Vec<String>> {
+    let mut statements = Vec::new();
+    for path in from.changed_paths(to) {
+        let Some(text) = to.get(&path) else {
+            continue; // a deleted durable file: the rules never delete, nothing to recreate
+        };
+        if path == files.tables {
+            let before = from.get(&path).unwrap_or_default();
+            statements.extend(tables_ddl(&path, before, text)?);
+        } else if under(&path, &files.metric_views) {
+            statements.push(metric_view_ddl(&path, text)?);
+        } else if under(&path, &files.functions) {
+            let parsed = function::parse(&path, text).map_err(|d| anyhow::anyhow!("{d}"))?;
+            statements.push(parsed.ddl(text).to_string());
+        }
+    }
+    statements
+        .iter()
+        .map(|s| {
+            template::resolve(s, vars).map_err(|e| anyhow::anyhow!("resolving the DDL `{s}`: {e}"))
+        })
+        .collect()
+}
+
+fn under(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn load_tables(path: &str, text: &str) -> anyhow::Result<TablesFile> {
+    let loaded = tables::load(path, text);
+    if let Some(error) = loaded.diagnostics.iter().find(|d| d.is_error()) {
+        anyhow::bail!("{error}");
+    }
+    Ok(loaded.value)
+}
+
+fn metric_view_ddl(path: &str, text: &str) -> anyhow::Result<String> {
+    if !metric_view::is_sql_form(text) {
+        anyhow::bail!(
+            "{path}: only metric views in the SQL form (`CREATE OR REPLACE VIEW … WITH METRICS`) can be applied to the dev target"
+        );
+    }
+    let loaded = metric_view::load(path, text, None);
+    if let Some(error) = loaded.diagnostics.iter().find(|d| d.is_error()) {
+        anyhow::bail!("{error}");
+    }
+    Ok(loaded.value.ddl())
+}
+
+/// Lever-1 statements: every table comment, column comment, tag set, primary key and foreign
+/// key that differs between the two versions of the tables file.
+fn tables_ddl(path: &str, before: &str, after: &str) -> anyhow::Result<Vec<String>> {
+    let old = load_tables(path, before).unwrap_or_default();
+    let new = load_tables(path, after)?;
+    let mut statements = Vec::new();
+    for table in &new.tables {
+        let previous = old.table(&table.name).cloned().unwrap_or_default();
+        for change in table_changes(&previous, table) {
+            statements.extend(new.ddl(&change));
+        }
+    }
+    Ok(statements)
+}
+
+fn table_changes(old: &TableMeta, new: &TableMeta) -> Vec<Change> {
+    let table = new.name.clone();
+    let mut changes = Vec::new();
+    if old.comment != new.comment {
+        changes.push(Change::TableComment {
+            table: table.clone(),
+        });
+    }
+    if old.tags != new.tags {
+        changes.push(Change::Tags {
+            table: table.clone(),
+            column: None,
+            unset: removed_keys(&old.tags, &new.tags),
+        });
+    }
+    if old.primary_key != new.primary_key {
+        changes.push(Change::PrimaryKey {
+            table: table.clone(),
+        });
+    }
+    for fk in &old.foreign_keys {
+        if !new.foreign_keys.contains(fk) {
+            changes.push(Change::ForeignKeyRemoved {
+                table: table.clone(),
+                columns: fk.columns.clone(),
+            });
+        }
+    }
+    for fk in &new.foreign_keys {
+        if !old.foreign_keys.contains(fk) {
+            changes.push(Change::ForeignKeyAdded {
+                table: table.clone(),
+                columns: fk.columns.clone(),
+            });
+        }
+    }
+    for column in &new.columns {
+        let previous = old.column(&column.name).cloned().unwrap_or_default();
+        if previous.comment != column.comment {
+            changes.push(Change::ColumnComment {
+                table: table.clone(),
+                column: column.name.clone(),
+            });
+        }
+        if previous.tags != column.tags {
+            changes.push(Change::Tags {
+                table: table.clone(),
+                column: Some(column.name.clone()),
+                unset: removed_keys(&previous.tags, &column.tags),
+            });
+        }
+    }
+    changes
+}
+
+fn removed_keys(
+    old: &std::collections::BTreeMap<String, String>,
+    new: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    old.keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(tables: &str) -> RepoSnapshot {
+        let mut s = RepoSnapshot::new();
+        s.insert("genie/uc/tables.yml", tables);
+        s
+    }
+
+    const BEFORE: &str = "tables:\n  - name: ${catalog}.s.bookings\n    columns:\n      - {name: status, comment: Status}\n";
+    const AFTER: &str = "tables:\n  - name: ${catalog}.s.bookings\n    columns:\n      - {name: status, comment: Status of the booking}\n";
+
+    fn vars() -> template::Variables {
+        let mut vars = template::Variables::new();
+        vars.set("catalog", "main");
+        vars
+    }
+
+    #[test]
+    fn a_changed_column_comment_becomes_one_comment_statement_and_its_rollback_restores_it() {
+        let files = DurableFiles::default();
+        let (from, to) = (snapshot(BEFORE), snapshot(AFTER));
+        let apply = ddl_between(&from, &to, &files, &vars()).unwrap_or_default();
+        let rollback = ddl_between(&to, &from, &files, &vars()).unwrap_or_default();
+        assert_eq!(
+            apply,
+            vec!["COMMENT ON COLUMN main.s.bookings.status IS 'Status of the booking'"]
+        );
+        assert_eq!(
+            rollback,
+            vec!["COMMENT ON COLUMN main.s.bookings.status IS 'Status'"]
+        );
+    }
+
+    #[test]
+    fn files_outside_the_uc_levers_give_no_statement() {
+        let mut from = snapshot(BEFORE);
+        let mut to = from.clone();
+        from.insert("genie/space.geniespace.json", "{}");
+        to.insert("genie/space.geniespace.json", "{\"version\": 2}");
+        let ddl = ddl_between(&from, &to, &DurableFiles::default(), &vars());
+        assert!(ddl.is_ok_and(|d| d.is_empty()));
+    }
+}
