@@ -30,7 +30,7 @@ pub fn connect(
             target.name
         )
     })?;
-    tracing::info!(host = %config.host, method = config.credentials.method(), "workspace");
+    tracing::debug!(host = %config.host, method = config.credentials.method(), "workspace");
     let limits = &project.settings.genie;
     let limiter = QuestionLimiter::new(LimiterConfig {
         questions_per_minute: f64::from(limits.questions_per_minute.max(1)),
