@@ -18,3 +18,5 @@ pub mod github;
 pub mod sim;
 
 pub mod cli;
+
+pub mod fuzzing;
