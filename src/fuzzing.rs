@@ -433,13 +433,13 @@ fn edit_for(node: &Node, value: &str, select: &mut Selector) -> Op {
 pub fn sql_text(data: &[u8]) {
     let text = text(data);
     let _ = guard::sanitize(&text);
-    if let Ok(query) = guard::check(&text) {
-        if let Err(e) = guard::check(&query.sql) {
-            panic!(
-                "the guard passed SQL it refuses once sanitized ({e}):\n{}",
-                query.sql
-            );
-        }
+    if let Ok(query) = guard::check(&text)
+        && let Err(e) = guard::check(&query.sql)
+    {
+        panic!(
+            "the guard passed SQL it refuses once sanitized ({e}):\n{}",
+            query.sql
+        );
     }
     let catalog = AssetCatalog {
         metric_views: ["main.gold.booking_metrics".to_owned()].into(),
@@ -463,10 +463,11 @@ pub fn api_response(data: &[u8]) {
     decode::<ListEvalResultsResponse>(data);
     decode::<EvalResponse>(data);
     decode::<QueryHistoryResponse>(data);
-    if let Ok(result) = serde_json::from_slice::<QueryResultResponse>(data) {
-        if let Some(statement) = &result.statement_response {
-            statement_rows(statement);
-        }
+    if let Ok(QueryResultResponse {
+        statement_response: Some(statement),
+    }) = serde_json::from_slice(data)
+    {
+        statement_rows(&statement);
     }
     if let Ok(statement) = serde_json::from_slice::<StatementResponse>(data) {
         statement_rows(&statement);
@@ -561,8 +562,11 @@ pub fn patch_json(data: &[u8]) {
     let _ = patch::apply_all(&snapshot, &patches, patch::DEFAULT_MAX_OBJECTS);
 }
 
+/// A fuzzing entry point: takes any bytes, returns normally unless it found a bug.
+pub type EntryPoint = fn(&[u8]);
+
 /// Every entry point by name, for the smoke test and the fuzz targets' documentation.
-pub const ENTRY_POINTS: &[(&str, fn(&[u8]))] = &[
+pub const ENTRY_POINTS: &[(&str, EntryPoint)] = &[
     ("space_file", space_file),
     ("settings_file", settings_file),
     ("bundle_file", bundle_file),
