@@ -20,3 +20,5 @@ pub mod sim;
 pub mod runner;
 
 pub mod cli;
+
+pub mod fuzzing;

@@ -46,7 +46,8 @@ impl ConfigFile {
                 continue;
             }
             let Some((key, value)) = line.split_once('=') else {
-                return Err(Diagnostic::error(file, format!("expected `key = value`, found `{line}`"))
+                // The line is not echoed: a mistyped `token dapi…` line would print the token.
+                return Err(Diagnostic::error(file, "expected `key = value`; this line has no `=` (its text is not shown: it may hold a secret)")
                     .at(line_no, indent)
                     .hint("each line of a profile is `key = value`, a `[section]` header or a `#` comment"));
             };
