@@ -2,13 +2,10 @@
 //! two runs make one pull request, one comment and one push; a person's commit pauses the bot;
 //! a dry run writes nothing; a lease race loses nothing; sticky comments are found across pages.
 
-mod fake_github;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use fake_github::FakeGitHub;
 use genie_gitops::git::branch::{self, BranchOutcome, BranchRequest, LeverCommit};
 use genie_gitops::git::remote::{PushResult, Remote};
 use genie_gitops::git::repo::{Author, GitRepo};
@@ -20,6 +17,7 @@ use genie_gitops::github::proposal::{self, ProposalOutcome, ProposalRequest};
 use genie_gitops::github::types::WriteMode;
 use genie_gitops::github::{checks, comments, issues, marker::Marker};
 use genie_gitops::model::snapshot::RepoSnapshot;
+use genie_gitops::sim::github::LocalGitHub;
 use secrecy::SecretString;
 
 const BOT: &str = "genie-gitops[bot]";
@@ -32,7 +30,7 @@ struct World {
     bare: PathBuf,
     repo: GitRepo,
     remote: Remote,
-    fake: FakeGitHub,
+    fake: LocalGitHub,
     gh: GitHub,
     from: RepoSnapshot,
 }
@@ -75,7 +73,9 @@ async fn world() -> World {
     let work = dir.path().join("work");
     git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
 
-    let fake = FakeGitHub::start("acme", "genie", BOT_TOKEN, BOT).await;
+    let fake = LocalGitHub::start("acme", "genie", BOT_TOKEN, BOT)
+        .await
+        .expect("the local GitHub starts");
     fake.use_repository(bare.clone());
     fake.add_user("ann-token", "ann");
     let gh = GitHub::new(

@@ -9,8 +9,6 @@
 //!   `model::benchmarks::load`, which runs before anything reaches a warehouse;
 //! - no `std::process::Command` in `src/` receives question or SQL text.
 
-mod fake_github;
-
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
@@ -37,7 +35,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
-use fake_github::FakeGitHub;
+use genie_gitops::sim::github::LocalGitHub;
 
 const BOOKINGS: &str = "main.wanderbricks.bookings";
 const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings";
@@ -259,7 +257,9 @@ async fn an_oauth_client_secret_never_appears_in_trace_logs_or_in_an_auth_failur
 async fn a_github_token_never_appears_in_trace_logs_or_debug_output() {
     let logs = logs();
     let token = canary();
-    let fake = FakeGitHub::start("acme", "genie", &token, "genie-bot").await;
+    let fake = LocalGitHub::start("acme", "genie", &token, "genie-bot")
+        .await
+        .expect("the local GitHub starts");
     let repo = RepoName::parse("acme/genie").expect("a repository name");
     let github = GitHub::new(&fake.url, SecretString::from(token.clone()), repo)
         .expect("the GitHub client builds");

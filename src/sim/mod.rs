@@ -5,6 +5,7 @@ pub mod answer;
 pub mod catalog;
 pub mod data;
 pub mod engine;
+pub mod github;
 pub mod nl;
 pub mod rng;
 pub mod server;

@@ -1,14 +1,12 @@
-//! A stateful fake of the GitHub REST API subset genie-gitops uses, bors-style: an axum server on
-//! 127.0.0.1:0 whose handlers read and change an in-memory GitHub (pull requests, issues,
+//! A local stand-in for GitHub: a stateful fake of the REST API subset genie-gitops uses,
+//! bors-style, for `genie-gitops demo` and the tests. An axum server on 127.0.0.1:0 whose handlers read and change an in-memory GitHub (pull requests, issues,
 //! comments with pagination, labels, check runs, commit statuses). Branch heads come from a
 //! real bare repository, so a pull request points at what was actually pushed.
 //!
-//! Every request is logged; [`FakeGitHub::writes`] counts the non-GET ones, which is how tests
+//! Every request is logged; [`LocalGitHub::writes`] counts the non-GET ones, which is how tests
 //! prove a dry run wrote nothing. A request no route knows gets a GitHub-style 500 naming it and
-//! is recorded in [`FakeGitHub::unexpected`]. Tokens map to logins, so comments made "by a
+//! is recorded in [`LocalGitHub::unexpected`]. Tokens map to logins, so comments made "by a
 //! person" and "by the bot" are told apart the way GitHub does.
-
-#![allow(dead_code)] // each test binary uses a different part of the fake
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -92,24 +90,29 @@ struct World {
 }
 
 /// The fake server and a handle on its state.
-pub struct FakeGitHub {
+pub struct LocalGitHub {
     /// Base URL, e.g. `http://127.0.0.1:4711`.
     pub url: String,
     world: Arc<Mutex<World>>,
     server: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for FakeGitHub {
+impl Drop for LocalGitHub {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
 
-impl FakeGitHub {
+impl LocalGitHub {
     /// Starts a fake for `owner/repo`; `bot_token` belongs to `bot_login`.
-    pub async fn start(owner: &str, repo: &str, bot_token: &str, bot_login: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+    pub async fn start(
+        owner: &str,
+        repo: &str,
+        bot_token: &str,
+        bot_login: &str,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
         let world = World {
             owner: owner.into(),
             repo: repo.into(),
@@ -119,20 +122,20 @@ impl FakeGitHub {
             ..World::default()
         };
         let world = Arc::new(Mutex::new(world));
-        world
-            .lock()
-            .unwrap()
+        lock(&world)
             .logins
             .insert(bot_token.into(), bot_login.into());
         let app = Router::new().fallback(handle).with_state(world.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("the local GitHub stopped: {e}");
+            }
         });
-        Self { url, world, server }
+        Ok(Self { url, world, server })
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap()
+        lock(&self.world)
     }
 
     /// `token` authenticates as `login` (a person, or another bot).
@@ -230,6 +233,13 @@ impl FakeGitHub {
     }
 }
 
+/// Locks the shared state; a panicked handler cannot poison a stand-in that only holds data.
+fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
+    world
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn github_error(status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
@@ -248,7 +258,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut w = world.lock().unwrap();
+    let mut w = lock(&world);
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())
@@ -603,9 +613,9 @@ fn paginate(
             .extend_pairs(next_query.iter())
             .finish();
         let link = format!("<{}{route}?{encoded}>; rel=\"next\"", w.base_url);
-        response
-            .headers_mut()
-            .insert("link", HeaderValue::from_str(&link).unwrap());
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert("link", value);
+        }
     }
     response
 }
