@@ -5,5 +5,6 @@
 
 pub mod branch;
 pub mod fs;
+pub mod notes;
 pub mod remote;
 pub mod repo;

@@ -122,11 +122,34 @@ impl Remote {
         branch: &str,
         expected: Option<Oid>,
     ) -> Result<PushResult> {
+        let result =
+            self.push_ref_with_lease(repo_dir, local, &format!("refs/heads/{branch}"), expected)?;
+        if result == PushResult::Pushed {
+            let repo = git2::Repository::open(repo_dir)?;
+            repo.reference(
+                &Self::tracking_ref(branch),
+                local,
+                true,
+                "genie-gitops: pushed",
+            )?;
+        }
+        Ok(result)
+    }
+
+    /// Pushes `local` to the full ref name `remote_ref` (a branch, or a notes ref), only if the
+    /// remote ref is still at `expected` (`None`: only if it does not exist).
+    pub fn push_ref_with_lease(
+        &self,
+        repo_dir: &Path,
+        local: Oid,
+        remote_ref: &str,
+        expected: Option<Oid>,
+    ) -> Result<PushResult> {
         let lease = format!(
-            "--force-with-lease=refs/heads/{branch}:{}",
+            "--force-with-lease={remote_ref}:{}",
             expected.map(|o| o.to_string()).unwrap_or_default()
         );
-        let refspec = format!("{local}:refs/heads/{branch}");
+        let refspec = format!("{local}:{remote_ref}");
         let args = [
             "push",
             "--porcelain",
@@ -137,13 +160,6 @@ impl Remote {
         ];
         let out = self.run(repo_dir, &args.map(str::to_owned))?;
         if out.status.success() {
-            let repo = git2::Repository::open(repo_dir)?;
-            repo.reference(
-                &Self::tracking_ref(branch),
-                local,
-                true,
-                "genie-gitops: pushed",
-            )?;
             return Ok(PushResult::Pushed);
         }
         let report = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
@@ -155,7 +171,59 @@ impl Remote {
                 reason: report.trim().to_owned(),
             });
         }
-        bail!("cannot push `{branch}` to {}: {}", self.url, report.trim())
+        bail!(
+            "cannot push `{remote_ref}` to {}: {}",
+            self.url,
+            report.trim()
+        )
+    }
+
+    /// Fetches the full ref name `remote_ref` into `local_ref` (overwriting it) and returns
+    /// where it points; `None` (and `local_ref` removed) when the remote has no such ref.
+    pub fn fetch_ref(
+        &self,
+        repo_dir: &Path,
+        remote_ref: &str,
+        local_ref: &str,
+    ) -> Result<Option<Oid>> {
+        let args = ["ls-remote", &self.url, remote_ref];
+        let out = self.run(repo_dir, &args.map(str::to_owned))?;
+        if !out.status.success() {
+            bail!("cannot list {remote_ref} on {}: {}", self.url, stderr(&out));
+        }
+        let listed = String::from_utf8_lossy(&out.stdout);
+        let exists = listed.lines().any(|line| {
+            line.split_once('\t')
+                .is_some_and(|(_, name)| name == remote_ref)
+        });
+        let repo = git2::Repository::open(repo_dir)?;
+        if !exists {
+            if let Ok(mut stale) = repo.find_reference(local_ref) {
+                stale.delete()?;
+            }
+            return Ok(None);
+        }
+        let refspec = format!("+{remote_ref}:{local_ref}");
+        let args = [
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            &self.url,
+            &refspec,
+        ];
+        let out = self.run(repo_dir, &args.map(str::to_owned))?;
+        if !out.status.success() {
+            bail!(
+                "cannot fetch {remote_ref} from {}: {}",
+                self.url,
+                stderr(&out)
+            );
+        }
+        let oid = repo
+            .refname_to_id(local_ref)
+            .with_context(|| format!("fetched {remote_ref} but cannot read {local_ref}"))?;
+        Ok(Some(oid))
     }
 
     /// Runs git in `repo_dir` with the credentials in the environment, never prompting.
