@@ -7,6 +7,7 @@
 //! The decisions stay in the pure modules (`eval`, `report`); this module only moves data
 //! between them and the workspace.
 
+pub mod action;
 pub mod connect;
 pub mod evaluate;
 pub mod live;
