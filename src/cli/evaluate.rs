@@ -12,21 +12,17 @@ use anyhow::Context;
 use clap::Args as ClapArgs;
 
 use super::{Exit, OutputFormat};
-use secrecy::ExposeSecret;
 
-use crate::databricks::auth::{MapEnvironment, ProcessEnvironment};
+use crate::databricks::auth::ProcessEnvironment;
 use crate::eval::results::{self, QuestionResult, RunResults};
 use crate::eval::scope::Scope;
 use crate::git::fs::load_dir;
 use crate::model::settings::EvalEngine;
 use crate::report::{self, Report, junit, markdown};
 use crate::runner::connect::connect;
-use crate::runner::evaluate::Prepared;
 use crate::runner::evaluate::{Against, Options, Plan, prepare, run as run_evaluation};
 use crate::runner::live::Unresolved;
-use crate::sim::data::default_as_of;
-use crate::sim::server::{Settings as SimSettings, SimHandle, spawn};
-use crate::sim::workspace::SimWorkspace;
+use crate::runner::simulator;
 
 /// Which space to ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -126,12 +122,15 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     // Held for the whole run: dropping it stops the simulator.
     let mut _simulator = None;
     let workspace = if args.simulator {
-        let (handle, env) = start_simulator(&args.repo, args.target.as_deref(), &prepared).await?;
+        let (handle, env) =
+            simulator::start(&args.repo, args.target.as_deref(), &prepared.project).await?;
+        eprintln!(
+            "simulator: {} (a stand-in for Genie, seeded {})",
+            handle.base_url(),
+            simulator::SIMULATOR_SEED
+        );
         _simulator = Some(handle);
-        // The simulator has no per-workspace question quota: ask as fast as it answers.
-        let limits = &mut prepared.project.settings.genie;
-        limits.questions_per_minute = limits.questions_per_minute.max(6_000);
-        limits.concurrency = limits.concurrency.max(4);
+        simulator::unthrottle(&mut prepared.project);
         connect(&prepared.project, &prepared.target, &env)?
     } else {
         connect(&prepared.project, &prepared.target, &ProcessEnvironment)?
@@ -272,36 +271,3 @@ fn print_report(report: &Report, format: OutputFormat, out_dir: &Path) -> anyhow
     writeln!(out, "results in {}", out_dir.display())?;
     Ok(())
 }
-
-/// Starts the in-process simulator with this repository's spaces, durable files and data, and
-/// returns it with the environment that points the workspace client at it.
-async fn start_simulator(
-    repo: &std::path::Path,
-    target: Option<&str>,
-    prepared: &Prepared,
-) -> anyhow::Result<(SimHandle, MapEnvironment)> {
-    let as_of = match &prepared.project.settings.evaluation.as_of {
-        Some(date) => chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .with_context(|| format!("`evaluation.as_of` `{date}` is not a YYYY-MM-DD date"))?,
-        None => default_as_of(),
-    };
-    let workspace = SimWorkspace::load(repo, target, SIMULATOR_SEED, as_of)?;
-    let handle = spawn(workspace.into_sim_config(SimSettings::default(), 0)).await?;
-    eprintln!(
-        "simulator: {} (a stand-in for Genie, seeded {SIMULATOR_SEED})",
-        handle.base_url()
-    );
-    let mut env = MapEnvironment::default();
-    env.vars
-        .insert("DATABRICKS_HOST".into(), handle.base_url().to_owned());
-    env.vars.insert(
-        "DATABRICKS_TOKEN".into(),
-        handle.token().expose_secret().to_owned(),
-    );
-    env.vars
-        .insert("DATABRICKS_WAREHOUSE_ID".into(), handle.warehouse_id());
-    Ok((handle, env))
-}
-
-/// The seed of `--simulator` runs: fixed, so two runs of the same repository agree.
-const SIMULATOR_SEED: u64 = 42;

@@ -13,5 +13,6 @@ pub mod evaluate;
 pub mod live;
 pub mod optimize;
 pub mod progress;
+pub mod simulator;
 pub mod temp;
 pub mod truth;
