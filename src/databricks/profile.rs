@@ -4,6 +4,7 @@
 //! caller's job.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::model::diag::Diagnostic;
 
@@ -15,10 +16,40 @@ pub const DEFAULT_PROFILE: &str = "DEFAULT";
 /// One profile: its keys, lower-cased, with their values.
 pub type Profile = BTreeMap<String, String>;
 
+/// Keys whose values are secrets: `Debug` shows them as `<redacted>`.
+const SECRET_KEYS: &[&str] = &[
+    "token",
+    "password",
+    "client_secret",
+    "azure_client_secret",
+    "google_credentials",
+];
+
 /// All sections of a config file, by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConfigFile {
     sections: BTreeMap<String, Profile>,
+}
+
+impl fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |profile: &Profile| -> BTreeMap<String, String> {
+            profile
+                .iter()
+                .map(|(key, value)| {
+                    let value = if SECRET_KEYS.contains(&key.as_str()) {
+                        "<redacted>".to_owned()
+                    } else {
+                        value.clone()
+                    };
+                    (key.clone(), value)
+                })
+                .collect()
+        };
+        f.debug_map()
+            .entries(self.sections.iter().map(|(name, p)| (name, shown(p))))
+            .finish()
+    }
 }
 
 impl ConfigFile {
@@ -134,5 +165,17 @@ client_secret = s3cr=t
             .map(|d| d.to_string())
             .unwrap_or_default();
         insta::assert_snapshot!(err);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let file = ConfigFile::parse(
+            "cfg",
+            "[p]\nhost = https://h\ntoken = dapi-canary-123\nclient_secret = canary-456\n",
+        )
+        .unwrap();
+        let shown = format!("{file:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains("https://h"), "{shown}");
     }
 }
