@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+mod support;
+
 use genie_gitops::databricks::Workspace;
 use genie_gitops::databricks::auth::{self, AuthSettings, Credentials, MapEnvironment};
 use genie_gitops::databricks::error::DatabricksError;
@@ -27,28 +29,20 @@ use genie_gitops::databricks::types::{
     CreateSpaceRequest, EvalRunStatus, ListConversationsResponse, MessageStatus,
     StatementParameter, StatementResponse, StatementState, UpdateSpaceRequest,
 };
-use genie_gitops::model::result::{ResultColumn, ResultSet};
-use genie_gitops::sim::answer::Answer;
+use genie_gitops::model::result::ResultSet;
 use genie_gitops::sim::data::default_as_of;
 use genie_gitops::sim::engine::SqlEngine;
-use genie_gitops::sim::server::answerer::Answerer;
 use genie_gitops::sim::server::faults::{Faults, RateLimitResponse};
 use genie_gitops::sim::server::serving::ChatScript;
-use genie_gitops::sim::server::warehouse::{SqlFailure, Warehouse};
+use genie_gitops::sim::server::warehouse::Warehouse;
 use genie_gitops::sim::server::{Settings, SimConfig, SimHandle, spawn};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const BOOKINGS: &str = "main.wanderbricks.bookings";
-const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings";
-const WRONG_COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings WHERE 0";
-const REGIONS_SQL: &str = "SELECT region, n FROM main.wanderbricks.regions";
-const BAD_SQL: &str = "SELECT nope FROM main.wanderbricks.bookings";
-const REGIONS: [&str; 5] = ["EU", "US", "APAC", "LATAM", "MEA"];
-const Q1: &str = "01000000000000000000000000000001";
-const Q2: &str = "01000000000000000000000000000002";
+use support::*;
+
 const CHAT_FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/sim/chat-responses.yaml"
@@ -56,91 +50,11 @@ const CHAT_FIXTURE: &str = concat!(
 
 // --- the simulator ---------------------------------------------------------------------------
 
-fn result(columns: &[(&str, &str)], rows: Vec<Vec<Option<String>>>) -> ResultSet {
-    ResultSet {
-        columns: columns
-            .iter()
-            .map(|(name, type_name)| ResultColumn {
-                name: (*name).to_owned(),
-                type_name: (*type_name).to_owned(),
-            })
-            .collect(),
-        rows,
-        truncated: false,
-    }
-}
-
-fn scripted_warehouse() -> Warehouse {
-    let one = |n: &str| vec![vec![Some(n.to_owned())]];
-    let regions = REGIONS
-        .iter()
-        .map(|r| vec![Some((*r).to_owned()), Some("7".to_owned())])
-        .collect();
-    let mut results = BTreeMap::new();
-    results.insert(
-        COUNT_SQL.to_owned(),
-        Ok(result(&[("n", "LONG")], one("20000"))),
-    );
-    results.insert(
-        WRONG_COUNT_SQL.to_owned(),
-        Ok(result(&[("n", "LONG")], one("0"))),
-    );
-    results.insert(
-        REGIONS_SQL.to_owned(),
-        Ok(result(&[("region", "STRING"), ("n", "LONG")], regions)),
-    );
-    results.insert(
-        BAD_SQL.to_owned(),
-        Err(SqlFailure {
-            error_class: "UNRESOLVED_COLUMN.WITH_SUGGESTION".to_owned(),
-            sql_state: "42703".to_owned(),
-            message: "A column `nope` cannot be resolved.".to_owned(),
-        }),
-    );
-    Warehouse::Scripted {
-        tables: [BOOKINGS.to_owned()].into(),
-        results,
-    }
-}
-
 fn engine_warehouse() -> Warehouse {
     match SqlEngine::wanderbricks(42, default_as_of()) {
         Ok(engine) => Warehouse::Engine(Box::new(engine)),
         Err(error) => panic!("the simulator's SQL engine does not start: {error}"),
     }
-}
-
-fn sql_answer(sql: &str) -> Answer {
-    Answer::Sql {
-        sql: sql.to_owned(),
-        description: "Counts bookings.".to_owned(),
-        trusted: false,
-        trace: vec![],
-    }
-}
-
-fn answerer() -> Answerer {
-    let mut script = BTreeMap::new();
-    script.insert("How many bookings?".to_owned(), sql_answer(COUNT_SQL));
-    script.insert(
-        "How many bookings, wrongly?".to_owned(),
-        sql_answer(WRONG_COUNT_SQL),
-    );
-    script.insert("Bookings per region?".to_owned(), sql_answer(REGIONS_SQL));
-    script.insert("Broken question".to_owned(), sql_answer(BAD_SQL));
-    script.insert(
-        "Which revenue?".to_owned(),
-        Answer::Clarification {
-            text: "Do you mean booking totals or payments?".to_owned(),
-        },
-    );
-    script.insert(
-        "Hello".to_owned(),
-        Answer::Text {
-            text: "Hi! Ask me about bookings.".to_owned(),
-        },
-    );
-    Answerer::Scripted(script)
 }
 
 async fn start_with(settings: Settings, warehouse: Warehouse) -> SimHandle {
@@ -208,19 +122,6 @@ fn m2m(secret: &str) -> Credentials {
         client_id: "sim-client".to_owned(),
         client_secret: SecretString::from(secret.to_owned()),
     }
-}
-
-fn space_json() -> Value {
-    json!({
-        "version": 2,
-        "data_sources": {"tables": [{"identifier": BOOKINGS}]},
-        "benchmarks": {"questions": [
-            {"id": Q1, "question": ["How many bookings?"],
-             "answer": [{"format": "SQL", "content": [COUNT_SQL]}]},
-            {"id": Q2, "question": ["How many bookings, wrongly?"],
-             "answer": [{"format": "SQL", "content": [COUNT_SQL]}]},
-        ]},
-    })
 }
 
 fn create_request(sim: &SimHandle, title: &str) -> CreateSpaceRequest {

@@ -5,132 +5,29 @@
 //! (SQL engine + NL engine): graded by the simulator's own eval-runs API, DDL through the
 //! statements API changing Genie's answers, and 100 concurrent conversations.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use genie_gitops::git::fs::load_dir;
-use genie_gitops::model::result::{ResultColumn, ResultSet};
 use genie_gitops::model::space::benchmarks::{benchmark_question_id, with_benchmarks};
-use genie_gitops::sim::answer::Answer;
-use genie_gitops::sim::server::answerer::Answerer;
 use genie_gitops::sim::server::faults::{Faults, RateLimitResponse};
 use genie_gitops::sim::server::serving::ChatScript;
-use genie_gitops::sim::server::warehouse::{SqlFailure, Warehouse};
+use genie_gitops::sim::server::warehouse::Warehouse;
 use genie_gitops::sim::server::{Settings, SimConfig, SimHandle, spawn};
 use genie_gitops::sim::workspace::{SimWorkspace, resolve_repo};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const BOOKINGS: &str = "main.wanderbricks.bookings";
-const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings";
-const WRONG_COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings WHERE 0";
-const REGIONS_SQL: &str = "SELECT region, n FROM main.wanderbricks.regions";
-const BAD_SQL: &str = "SELECT nope FROM main.wanderbricks.bookings";
-const Q1: &str = "01000000000000000000000000000001";
-const Q2: &str = "01000000000000000000000000000002";
-
-fn result(columns: &[(&str, &str)], rows: &[&[Option<&str>]]) -> ResultSet {
-    ResultSet {
-        columns: columns
-            .iter()
-            .map(|(name, type_name)| ResultColumn {
-                name: (*name).to_owned(),
-                type_name: (*type_name).to_owned(),
-            })
-            .collect(),
-        rows: rows
-            .iter()
-            .map(|r| r.iter().map(|v| v.map(str::to_owned)).collect())
-            .collect(),
-        truncated: false,
-    }
-}
-
-fn warehouse() -> Warehouse {
-    let mut results = BTreeMap::new();
-    results.insert(
-        COUNT_SQL.to_owned(),
-        Ok(result(&[("n", "LONG")], &[&[Some("20000")]])),
-    );
-    results.insert(
-        WRONG_COUNT_SQL.to_owned(),
-        Ok(result(&[("n", "LONG")], &[&[Some("0")]])),
-    );
-    let regions: Vec<[Option<&str>; 2]> = ["EU", "US", "APAC", "LATAM", "MEA"]
-        .iter()
-        .map(|r| [Some(*r), Some("7")])
-        .collect();
-    let region_rows: Vec<&[Option<&str>]> = regions.iter().map(|r| &r[..]).collect();
-    results.insert(
-        REGIONS_SQL.to_owned(),
-        Ok(result(&[("region", "STRING"), ("n", "LONG")], &region_rows)),
-    );
-    results.insert(
-        BAD_SQL.to_owned(),
-        Err(SqlFailure {
-            error_class: "UNRESOLVED_COLUMN.WITH_SUGGESTION".to_owned(),
-            sql_state: "42703".to_owned(),
-            message: "A column `nope` cannot be resolved.".to_owned(),
-        }),
-    );
-    Warehouse::Scripted {
-        tables: [BOOKINGS.to_owned()].into(),
-        results,
-    }
-}
-
-fn sql_answer(sql: &str) -> Answer {
-    Answer::Sql {
-        sql: sql.to_owned(),
-        description: "Counts bookings.".to_owned(),
-        trusted: false,
-        trace: vec![],
-    }
-}
-
-fn answerer() -> Answerer {
-    let mut script = BTreeMap::new();
-    script.insert("How many bookings?".to_owned(), sql_answer(COUNT_SQL));
-    script.insert(
-        "How many bookings, wrongly?".to_owned(),
-        sql_answer(WRONG_COUNT_SQL),
-    );
-    script.insert("Bookings per region?".to_owned(), sql_answer(REGIONS_SQL));
-    script.insert("Broken question".to_owned(), sql_answer(BAD_SQL));
-    script.insert(
-        "Which revenue?".to_owned(),
-        Answer::Clarification {
-            text: "Do you mean booking totals or payments?".to_owned(),
-        },
-    );
-    script.insert(
-        "Hello".to_owned(),
-        Answer::Text {
-            text: "Hi! Ask me about bookings.".to_owned(),
-        },
-    );
-    Answerer::Scripted(script)
-}
-
-fn space_json() -> Value {
-    json!({
-        "version": 2,
-        "data_sources": {"tables": [{"identifier": BOOKINGS}]},
-        "benchmarks": {"questions": [
-            {"id": Q1, "question": ["How many bookings?"],
-             "answer": [{"format": "SQL", "content": [COUNT_SQL]}]},
-            {"id": Q2, "question": ["How many bookings, wrongly?"],
-             "answer": [{"format": "SQL", "content": [COUNT_SQL]}]},
-        ]},
-    })
-}
+use support::*;
 
 async fn start(settings: Settings) -> Sim {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = SimConfig {
         settings,
         answerer: answerer(),
-        warehouse: warehouse(),
+        warehouse: scripted_warehouse(),
         repo: None,
         port: 0,
     };
@@ -447,8 +344,10 @@ async fn a_failing_query_ends_the_message_failed_with_its_error_type() {
 
 #[tokio::test]
 async fn messages_walk_the_status_steps_in_order() {
+    // Steps long enough that a loaded machine still answers the start request and several
+    // polls within one step.
     let faults = Faults {
-        step_latency_ms: 40,
+        step_latency_ms: 150,
         ..Faults::default()
     };
     let sim = start(Settings {
@@ -962,7 +861,7 @@ async fn a_repository_bundle_creates_its_spaces() {
     let config = SimConfig {
         settings: Settings::default(),
         answerer: answerer(),
-        warehouse: warehouse(),
+        warehouse: scripted_warehouse(),
         repo: Some(resolve_repo(&snapshot, None).expect("resolves")),
         port: 0,
     };
