@@ -488,9 +488,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Rolls the dev target back with the inverse DDL. Every statement is tried; one the dev
-    /// target refuses is kept in [`Session::not_rolled_back`] and reported, not fatal (a
-    /// re-added key or comment is replaced in place by the next candidate).
+    /// Rolls the dev target back with the inverse DDL (exact: removed keys are dropped, removed
+    /// tags unset, comments restored). Every statement is tried; one a dev target still refuses
+    /// is kept in [`Session::not_rolled_back`] and reported at the end rather than stopping
+    /// the run.
     async fn roll_back_uc(&mut self, statements: &[String]) {
         let Some(uc) = &self.uc else {
             return;
