@@ -331,8 +331,8 @@ fn print(summary: &Summary) {
         );
     }
     println!(
-        "Genie questions: {} asked; the seed system's schedule would ask {}",
-        summary.questions_asked, summary.seed_schedule
+        "Genie questions: {} asked ({:?}); the seed system's schedule would ask {}",
+        summary.questions_asked, summary.spent_by_gate, summary.seed_schedule
     );
 }
 

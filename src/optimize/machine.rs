@@ -131,6 +131,8 @@ pub struct Summary {
     pub remaining: Vec<Cluster>,
     /// Genie questions this run asked.
     pub questions_asked: usize,
+    /// The same, per gate.
+    pub spent_by_gate: BTreeMap<Gate, usize>,
     /// What the seed system's schedule would have asked: the baseline, then slice + P0 + full
     /// for every lever it tried.
     pub seed_schedule: usize,
@@ -154,6 +156,9 @@ pub struct Optimizer {
 }
 
 const LEVER_ORDER: [u8; 6] = [1, 2, 3, 4, 5, 6];
+/// Full-gate questions asked at once: after each batch the gate checks whether its outcome is
+/// already decided.
+const FULL_GATE_BATCH: usize = 12;
 
 /// The hash of a repository snapshot: the variant id of its answers.
 pub fn variant_of(snapshot: &RepoSnapshot) -> String {
@@ -242,6 +247,7 @@ impl Optimizer {
             return Err(OptimizeError::UnknownQuestion(graded.question_id));
         }
         let key = (variant.to_owned(), graded.question_id.clone());
+        let gate = self.current_gate();
         self.state
             .answers
             .entry(variant.to_owned())
@@ -250,12 +256,22 @@ impl Optimizer {
             .or_insert(Recorded {
                 answer: graded.answer,
                 correct: graded.correct,
+                gate: Some(gate),
             });
         if let Some(case) = graded.failure {
             self.cases.insert(key.clone(), case);
         }
         self.graded.insert(key);
         Ok(())
+    }
+
+    /// The gate the loop is in: what a new answer is spent on.
+    fn current_gate(&self) -> Gate {
+        match &self.state.phase {
+            Phase::Measure { gate, .. } => *gate,
+            Phase::Final | Phase::Done => Gate::HeldOut,
+            Phase::Baseline | Phase::Lever { .. } => Gate::Baseline,
+        }
     }
 
     /// Decides the next step.
@@ -319,11 +335,19 @@ impl Optimizer {
         let mut next = Some(lever);
         let mut through = lever;
         while let Some(l) = next {
-            let proposals = self.applicable_proposals(l)?;
+            let mut proposals = self.applicable_proposals(l)?;
+            let first = parts.is_empty();
+            if !first && l == 6 {
+                // Lever 6 joins with only its proposals for questions no lever 1–5 part
+                // targets; the others wait for the next round, after levers 1–5 again.
+                proposals.retain(|p| p.targets.is_disjoint(&targets));
+                if proposals.is_empty() {
+                    break;
+                }
+            }
             let part_targets: BTreeSet<String> =
                 proposals.iter().flat_map(|p| p.targets.clone()).collect();
-            let first = parts.is_empty();
-            if !first && (l > 5 || !targets.is_disjoint(&part_targets)) {
+            if !first && !targets.is_disjoint(&part_targets) {
                 break;
             }
             self.audit(l).attempted = true;
@@ -336,7 +360,7 @@ impl Optimizer {
                     proposals,
                 });
             }
-            next = if l < 5 { self.lever_after(l) } else { None };
+            next = self.lever_after(l);
             if first && parts.is_empty() {
                 // Nothing for the first lever: move on without sharing.
                 return Ok(self.advance(l));
@@ -354,7 +378,7 @@ impl Optimizer {
                     self.stop(StopReason::Budget, Phase::Final);
                     return Ok(None);
                 }
-                let p0 = self.p0_ids().len();
+                let p0 = self.ids_where(|q| q.p0).len();
                 for part in &candidate.parts {
                     let targets: BTreeSet<&String> =
                         part.proposals.iter().flat_map(|p| &p.targets).collect();
@@ -373,6 +397,9 @@ impl Optimizer {
     fn measure(&mut self, candidate: Candidate, gate: Gate) -> Result<Option<Ask>, OptimizeError> {
         let snapshot = self.apply_parts(&candidate.parts)?;
         let base = variant_of(&self.accepted);
+        if gate == Gate::Full {
+            return self.measure_full(candidate, &base, snapshot);
+        }
         let questions = match gate {
             Gate::Slice => candidate.targets().into_iter().collect(),
             Gate::P0 => self.p0_ids(),
@@ -437,6 +464,14 @@ impl Optimizer {
             };
             return Ok(None);
         }
+        if last == 6 {
+            let fixed: BTreeSet<String> = candidate
+                .targets()
+                .into_iter()
+                .filter(|q| !self.correct(base, q) && self.correct(&candidate.variant, q))
+                .collect();
+            self.join_deferred(&mut kept, &fixed)?;
+        }
         match self.build(kept, candidate.through)? {
             Some(smaller) => {
                 self.state.phase = Phase::Measure {
@@ -447,6 +482,114 @@ impl Optimizer {
             }
             None => Ok(self.advance(last)),
         }
+    }
+
+    /// The full gate in batches, the questions that can regress first; it stops as soon as
+    /// the acceptance rule can no longer be met.
+    fn measure_full(
+        &mut self,
+        candidate: Candidate,
+        base: &str,
+        snapshot: RepoSnapshot,
+    ) -> Result<Option<Ask>, OptimizeError> {
+        if let Some(reason) = self.decided_early(&candidate.variant, base) {
+            let last = candidate.through;
+            self.reject(&candidate, &reason);
+            return Ok(self.advance(last));
+        }
+        let (can_regress, rest): (Vec<String>, Vec<String>) = self
+            .gate_ids()
+            .into_iter()
+            .filter(|q| {
+                !self
+                    .graded
+                    .contains(&(candidate.variant.clone(), q.clone()))
+            })
+            .partition(|q| self.correct(base, q));
+        let pending: Vec<String> = can_regress.into_iter().chain(rest).collect();
+        if pending.is_empty() {
+            return self.full_gate(candidate, base, snapshot);
+        }
+        let batch = pending.into_iter().take(FULL_GATE_BATCH).collect();
+        Ok(self.ask(&candidate.variant, &snapshot, batch, Gate::Full))
+    }
+
+    /// Why the full gate must reject whatever the unanswered questions give: too many
+    /// regressions already, or not non-inferior even if every unanswered question passes.
+    /// `None` while the outcome is open, and once every question is answered (the full gate
+    /// then decides with its usual reasons).
+    fn decided_early(&self, variant: &str, base: &str) -> Option<String> {
+        let ids = self.gate_ids();
+        let answered = |q: &String| self.cached(variant, q).is_some();
+        let done = ids.iter().filter(|q| answered(q)).count();
+        if done == ids.len() {
+            return None;
+        }
+        let decided = format!("decided after {done} of {} questions", ids.len());
+        let regressed: Vec<String> = ids
+            .iter()
+            .filter(|q| answered(q) && self.correct(base, q) && !self.correct(variant, q))
+            .cloned()
+            .collect();
+        if regressed.len() > self.settings.max_regressions as usize {
+            return Some(format!(
+                "full set: {} regressed ({decided})",
+                regressed.join(", ")
+            ));
+        }
+        let before: Vec<bool> = ids.iter().map(|q| self.correct(base, q)).collect();
+        let best: Vec<bool> = ids
+            .iter()
+            .map(|q| !answered(q) || self.correct(variant, q))
+            .collect();
+        let paired = Paired::from_outcomes(&before, &best).unwrap_or_default();
+        let test = non_inferiority(&paired, self.settings.margin);
+        (!test.non_inferior).then(|| {
+            format!(
+                "full set cannot be non-inferior: lower bound {:+.3} below −{:.2} even if every unanswered question passes ({decided})",
+                test.lower_bound, test.margin
+            )
+        })
+    }
+
+    /// After the slice gate: lever-6 proposals that waited because a lever 1–5 part targeted
+    /// their questions join the smaller candidate when none of their questions was fixed —
+    /// the durable levers had their turn on those questions and did not fix them.
+    fn join_deferred(
+        &mut self,
+        parts: &mut Vec<Part>,
+        fixed: &BTreeSet<String>,
+    ) -> Result<(), OptimizeError> {
+        let present: Vec<Proposal> = parts
+            .iter()
+            .flat_map(|p| p.proposals.iter().cloned())
+            .collect();
+        let deferred: Vec<Proposal> = self
+            .applicable_proposals(6)?
+            .into_iter()
+            .filter(|p| p.targets.is_disjoint(fixed) && !present.contains(p))
+            .collect();
+        if deferred.is_empty() {
+            return Ok(());
+        }
+        let position = parts.iter().position(|p| p.lever == 6);
+        let mut lever6: Vec<Proposal> = position
+            .map(|i| parts[i].proposals.clone())
+            .unwrap_or_default();
+        let kept = lever6.len();
+        lever6.extend(deferred);
+        let proposals = self.within_blast_radius(lever6);
+        if proposals.len() == kept {
+            return Ok(());
+        }
+        match position {
+            Some(i) => parts[i].proposals = proposals,
+            None => parts.push(Part {
+                lever: 6,
+                proposals,
+            }),
+        }
+        Ok(())
     }
 
     fn full_gate(
@@ -953,6 +1096,7 @@ impl Optimizer {
             remaining: self.clusters(&last),
             per_question,
             questions_asked: self.state.questions_asked(),
+            spent_by_gate: self.state.spent_by_gate(),
             seed_schedule,
         }
     }
@@ -1069,6 +1213,79 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_full_gate_stops_as_soon_as_too_many_questions_regressed() {
+        let q1 = question(
+            "q1",
+            "How many orders were placed since March?",
+            GOLD,
+            Role::Train,
+        );
+        let mut questions = vec![q1.clone()];
+        for i in 0..30 {
+            let mut filler = question(
+                &format!("f{i:02}"),
+                "How many orders?",
+                "SELECT COUNT(*) FROM orders",
+                Role::Train,
+            );
+            filler.p0 = false;
+            questions.push(filler);
+        }
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let mut optimizer = Optimizer::new(Input {
+            settings: Settings {
+                target_accuracy: 1.0,
+                ..Settings::default()
+            },
+            questions,
+            snapshot,
+            space_path: SPACE.into(),
+            files: DurableFiles::default(),
+            schema: Schema::default(),
+        });
+        let mut full_gate_asked = 0;
+        let summary = loop {
+            match optimizer.step().unwrap_or_else(|e| panic!("{e}")) {
+                Step::Done(summary) => break *summary,
+                Step::Ask(ask) => {
+                    let synonym = ask
+                        .snapshot
+                        .get(SPACE)
+                        .is_some_and(|t| t.contains("placed"));
+                    if ask.gate == Gate::Full {
+                        full_gate_asked += ask.new_questions;
+                    }
+                    for id in &ask.questions {
+                        // The synonym fixes q1 and breaks every other question.
+                        let correct = (id == "q1") == synonym;
+                        let graded = Graded {
+                            question_id: id.clone(),
+                            answer: Answer::Sql { sql: ACTUAL.into() },
+                            correct,
+                            failure: (!correct && id == "q1").then(|| failure(&q1, ACTUAL)),
+                        };
+                        optimizer
+                            .record(&ask.variant, graded)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    }
+                }
+            }
+        };
+        assert!(summary.accepted.is_empty(), "{:?}", summary.rejected);
+        assert_eq!(full_gate_asked, FULL_GATE_BATCH, "{:?}", summary.rejected);
+        let reason = &summary.rejected[0].reason;
+        assert!(
+            reason.contains("(decided after 13 of 31 questions)"),
+            "{reason}"
+        );
+        assert_eq!(
+            summary.spent_by_gate.get(&Gate::Full),
+            Some(&FULL_GATE_BATCH)
+        );
     }
 
     #[test]

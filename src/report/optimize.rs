@@ -5,7 +5,7 @@
 //! diff in `<details>`, the rejected candidates and why, the held-out result and the Genie
 //! questions spent against the seed system's schedule. Pure and deterministic.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ use crate::eval::stats::{Accuracy, accuracy};
 use crate::model::snapshot::RepoSnapshot;
 use crate::optimize::audit::{LeverAudit, Rejection};
 use crate::optimize::case::{Question, Role};
-use crate::optimize::checkpoint::StopReason;
+use crate::optimize::checkpoint::{Gate, StopReason};
 use crate::optimize::diagnose::Cluster;
 use crate::optimize::machine::{Score, Summary};
 use crate::patch::{self, render_diff};
@@ -49,6 +49,8 @@ pub struct OptimizeReport {
     pub high_risk: Vec<String>,
     pub audit: Vec<(u8, LeverAudit)>,
     pub questions_asked: usize,
+    /// The same, per gate.
+    pub spent_by_gate: BTreeMap<Gate, usize>,
     pub seed_schedule: usize,
 }
 
@@ -162,6 +164,7 @@ pub fn build(
             .collect(),
         audit: summary.audit.iter().map(|(l, a)| (*l, a.clone())).collect(),
         questions_asked: summary.questions_asked,
+        spent_by_gate: summary.spent_by_gate.clone(),
         seed_schedule: summary.seed_schedule,
         run,
     }
@@ -274,10 +277,30 @@ pub fn render_markdown(r: &OptimizeReport) -> String {
     render_clusters(&mut out, r);
     render_questions(&mut out, r);
     out.push_str(&format!(
-        "### Genie questions\n\n{} asked; the seed system's schedule (baseline, then slice + P0 + full for every lever tried) would ask {}.\n",
-        r.questions_asked, r.seed_schedule
+        "### Genie questions\n\n{} asked ({}); the seed system's schedule (baseline, then slice + P0 + full for every lever tried) would ask {}.\n",
+        r.questions_asked,
+        spend_text(&r.spent_by_gate),
+        r.seed_schedule
     ));
     out
+}
+
+/// `baseline 48, slice 36, …` in gate order.
+fn spend_text(spent: &BTreeMap<Gate, usize>) -> String {
+    let parts: Vec<String> = spent
+        .iter()
+        .map(|(gate, n)| {
+            let name = match gate {
+                Gate::Baseline => "baseline",
+                Gate::Slice => "slice",
+                Gate::P0 => "P0",
+                Gate::Full => "full",
+                Gate::HeldOut => "held-out",
+            };
+            format!("{name} {n}")
+        })
+        .collect();
+    parts.join(", ")
 }
 
 fn stop_text(stop: StopReason) -> &'static str {

@@ -574,20 +574,33 @@ impl SqlEngine {
         name: &impl Fn(&str) -> String,
     ) -> Result<(), SqlError> {
         let n = &table.name;
-        let mut keys: Vec<(&str, &str, &[String], &QualifiedName, &[String])> = Vec::new();
+        let mut keys: Vec<KeyRows<'_>> = Vec::new();
         if let Some(pk) = &table.primary_key_name {
-            keys.push((pk, "PRIMARY KEY", &table.primary_key, n, &table.primary_key));
+            keys.push(KeyRows {
+                constraint: pk,
+                kind: "PRIMARY KEY",
+                own: &table.primary_key,
+                parent: n,
+                used: &table.primary_key,
+            });
         }
         for fk in &table.foreign_keys {
-            keys.push((
-                &fk.name,
-                "FOREIGN KEY",
-                &fk.columns,
-                &fk.referenced_table,
-                &fk.referenced_columns,
-            ));
+            keys.push(KeyRows {
+                constraint: &fk.name,
+                kind: "FOREIGN KEY",
+                own: &fk.columns,
+                parent: &fk.referenced_table,
+                used: &fk.referenced_columns,
+            });
         }
-        for (constraint, kind, own, parent, used) in keys {
+        for KeyRows {
+            constraint,
+            kind,
+            own,
+            parent,
+            used,
+        } in keys
+        {
             let owner = [n.catalog.as_str(), &n.schema, constraint];
             self.insert(
                 &name("table_constraints"),
@@ -768,6 +781,17 @@ fn drop_constraint(
         table: table.clone(),
         constraint,
     })
+}
+
+/// One key of a table as the constraint views list it.
+struct KeyRows<'a> {
+    constraint: &'a str,
+    kind: &'static str,
+    /// The key's own columns (`key_column_usage`).
+    own: &'a [String],
+    /// The table and columns it uses (`constraint_column_usage`): a foreign key's parent.
+    parent: &'a QualifiedName,
+    used: &'a [String],
 }
 
 /// The simulated `information_schema` views and their columns, as Databricks names them.
