@@ -29,6 +29,7 @@ use super::case::{Answer, FailureCase, Graded, Question, Role};
 use super::checkpoint::{Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION};
 use super::context::{Context, Schema, Settings};
 use super::diagnose::{Cluster, diagnose};
+use super::overlay;
 use super::proposal::Proposal;
 use super::rules;
 
@@ -51,6 +52,8 @@ pub enum OptimizeError {
     NoChange { lever: u8, file: String },
     #[error("question {0} is not a benchmark question of this run")]
     UnknownQuestion(String),
+    #[error("{0}")]
+    NoOverlay(String),
 }
 
 /// What the runner builds an optimizer from.
@@ -64,6 +67,9 @@ pub struct Input {
     pub space_path: String,
     pub files: DurableFiles,
     pub schema: Schema,
+    /// No dev target: levers 1–3 are measured through their space-level equivalents
+    /// ([`super::overlay`]) on the temporary space, and still committed to their durable files.
+    pub overlay: bool,
 }
 
 /// Questions to grade on one variant of the repository.
@@ -145,7 +151,12 @@ pub struct Optimizer {
     space_path: String,
     files: DurableFiles,
     schema: Schema,
+    overlay: bool,
+    /// The repository with every accepted patch set applied: what is committed.
     accepted: RepoSnapshot,
+    /// What Genie is shown of `accepted`: the same, or with the overlay standing in for the
+    /// lever 1–3 files. Answers are stored per variant of this snapshot.
+    measured: RepoSnapshot,
     state: Checkpoint,
     /// Failure cases graded in this process, per (variant, question).
     cases: BTreeMap<(String, String), FailureCase>,
@@ -202,6 +213,8 @@ impl Optimizer {
         for step in optimizer.state.accepted.clone() {
             optimizer.accepted = patch::apply_all(&optimizer.accepted, &step.patches, usize::MAX)
                 .map_err(OptimizeError::Replay)?;
+            optimizer.measured =
+                optimizer.measured_apply(&optimizer.measured, step.lever, &step.patches)?;
         }
         Ok(optimizer)
     }
@@ -213,6 +226,8 @@ impl Optimizer {
             space_path: input.space_path,
             files: input.files,
             schema: input.schema,
+            overlay: input.overlay,
+            measured: input.snapshot.clone(),
             accepted: input.snapshot,
             state,
             cases: BTreeMap::new(),
@@ -294,9 +309,9 @@ impl Optimizer {
     // ----- phases
 
     fn baseline(&mut self) -> Option<Ask> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let all: Vec<String> = self.questions.iter().map(|q| q.id.clone()).collect();
-        if let Some(ask) = self.ask(&variant, &self.accepted.clone(), all, Gate::Baseline) {
+        if let Some(ask) = self.ask(&variant, &self.measured.clone(), all, Gate::Baseline) {
             if self.over_budget(ask.new_questions) {
                 self.stop(StopReason::Budget, Phase::Done);
                 return None;
@@ -326,7 +341,7 @@ impl Optimizer {
     }
 
     fn lever(&mut self, lever: u8) -> Result<Option<Ask>, OptimizeError> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         if let Some(ask) = self.missing_cases(&variant) {
             return Ok(Some(ask));
         }
@@ -395,8 +410,8 @@ impl Optimizer {
     }
 
     fn measure(&mut self, candidate: Candidate, gate: Gate) -> Result<Option<Ask>, OptimizeError> {
-        let snapshot = self.apply_parts(&candidate.parts)?;
-        let base = variant_of(&self.accepted);
+        let snapshot = self.measured_parts(&candidate.parts)?;
+        let base = self.measured_variant();
         if gate == Gate::Full {
             return self.measure_full(candidate, &base, snapshot);
         }
@@ -654,7 +669,8 @@ impl Optimizer {
         self.state.pareto.push(accepted_point.clone());
         update_frontier(&mut self.state.frontier, accepted_point);
         self.accept(&candidate, base, &ids)?;
-        self.accepted = snapshot;
+        self.accepted = self.apply_parts(&candidate.parts)?;
+        self.measured = snapshot;
         self.state.gained_this_round = true;
         self.proposal_cache.clear();
         if self.target_met() {
@@ -665,14 +681,14 @@ impl Optimizer {
     }
 
     fn final_held_out(&mut self) -> Option<Ask> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let held_out: Vec<String> = self
             .questions
             .iter()
             .filter(|q| q.role == Role::HeldOut)
             .map(|q| q.id.clone())
             .collect();
-        match self.ask(&variant, &self.accepted.clone(), held_out, Gate::HeldOut) {
+        match self.ask(&variant, &self.measured.clone(), held_out, Gate::HeldOut) {
             Some(ask) if !self.over_budget(ask.new_questions) => Some(ask),
             Some(_) => {
                 self.state.stop.get_or_insert(StopReason::Budget);
@@ -691,7 +707,7 @@ impl Optimizer {
     /// Applicable proposals for `lever` on the accepted variant, minus ones rejected before;
     /// high-risk ones are recorded for the report.
     fn applicable_proposals(&mut self, lever: u8) -> Result<Vec<Proposal>, OptimizeError> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let key = (variant.clone(), lever);
         if let Some(cached) = self.proposal_cache.get(&key) {
             return Ok(cached
@@ -767,30 +783,32 @@ impl Optimizer {
     fn build(&mut self, parts: Vec<Part>, through: u8) -> Result<Option<Candidate>, OptimizeError> {
         let mut kept = Vec::new();
         let mut snapshot = self.accepted.clone();
+        let mut measured = self.measured.clone();
         for part in parts {
             let mut proposals = Vec::new();
             for p in part.proposals {
                 let mut trial = proposals.clone();
                 trial.push(p.clone());
-                match patch::apply_all(
-                    &snapshot,
-                    &merge_instructions(&all_patches(&trial)),
-                    usize::MAX,
-                ) {
+                let patches = merge_instructions(&all_patches(&trial));
+                let applies = patch::apply_all(&snapshot, &patches, usize::MAX)
+                    .map_err(|e| format!("does not apply: {e}"))
+                    .and_then(|_| {
+                        self.measured_apply(&measured, part.lever, &patches)
+                            .map_err(|e| e.to_string())
+                    });
+                match applies {
                     Ok(_) => proposals.push(p),
-                    Err(e) => self.reject_proposal(&p, &format!("does not apply: {e}")),
+                    Err(reason) => self.reject_proposal(&p, &reason),
                 }
             }
             if proposals.is_empty() {
                 self.audit(part.lever).skip_reason = Some("no proposal applies".into());
                 continue;
             }
-            snapshot = patch::apply_all(
-                &snapshot,
-                &merge_instructions(&all_patches(&proposals)),
-                usize::MAX,
-            )
-            .map_err(OptimizeError::Replay)?;
+            let patches = merge_instructions(&all_patches(&proposals));
+            snapshot =
+                patch::apply_all(&snapshot, &patches, usize::MAX).map_err(OptimizeError::Replay)?;
+            measured = self.measured_apply(&measured, part.lever, &patches)?;
             kept.push(Part {
                 lever: part.lever,
                 proposals,
@@ -800,10 +818,42 @@ impl Optimizer {
             return Ok(None);
         }
         Ok(Some(Candidate {
-            variant: variant_of(&snapshot),
+            variant: variant_of(&measured),
             parts: kept,
             through,
         }))
+    }
+
+    /// The variant id of the accepted state: the hash of what Genie is shown.
+    fn measured_variant(&self) -> String {
+        variant_of(&self.measured)
+    }
+
+    /// Applies a lever's patches to a measured snapshot: as they are, or, in overlay mode for
+    /// levers 1–3, their space-level equivalents.
+    fn measured_apply(
+        &self,
+        on: &RepoSnapshot,
+        lever: u8,
+        patches: &[Patch],
+    ) -> Result<RepoSnapshot, OptimizeError> {
+        let patches = if self.overlay && lever <= 3 {
+            let equivalent = overlay::space_equivalent(on, &self.space_path, &self.files, patches)
+                .map_err(OptimizeError::NoOverlay)?;
+            merge_instructions(&equivalent)
+        } else {
+            patches.to_vec()
+        };
+        patch::apply_all(on, &patches, usize::MAX).map_err(OptimizeError::Replay)
+    }
+
+    /// The measured snapshot of the accepted state with `parts` applied.
+    fn measured_parts(&self, parts: &[Part]) -> Result<RepoSnapshot, OptimizeError> {
+        let mut snapshot = self.measured.clone();
+        for part in parts {
+            snapshot = self.measured_apply(&snapshot, part.lever, &part_patches(part))?;
+        }
+        Ok(snapshot)
     }
 
     fn apply_parts(&self, parts: &[Part]) -> Result<RepoSnapshot, OptimizeError> {
@@ -854,6 +904,7 @@ impl Optimizer {
                 before: (before.correct, before.total),
                 after: (after.correct, after.total),
                 files: changed,
+                overlay: self.overlay && part.lever <= 3,
             });
             self.audit(part.lever).applied += part.proposals.len();
             self.audit(part.lever).skip_reason = None;
@@ -933,7 +984,7 @@ impl Optimizer {
     }
 
     fn target_met(&self) -> bool {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         self.score(&variant, &self.train_ids()).rate() >= self.settings.target_accuracy
     }
 
@@ -989,7 +1040,7 @@ impl Optimizer {
             .filter(|q| !self.correct(variant, q))
             .filter(|q| !self.cases.contains_key(&(variant.to_owned(), q.clone())))
             .collect();
-        self.ask(variant, &self.accepted.clone(), missing, Gate::Baseline)
+        self.ask(variant, &self.measured.clone(), missing, Gate::Baseline)
     }
 
     fn correct(&self, variant: &str, question: &str) -> bool {
@@ -1044,7 +1095,7 @@ impl Optimizer {
     /// The run's outcome so far.
     pub fn summary(&self) -> Summary {
         let baseline = self.state.baseline.clone().unwrap_or_default();
-        let last = variant_of(&self.accepted);
+        let last = self.measured_variant();
         let held_out = self.ids_where(|q| q.role == Role::HeldOut);
         let final_held_out = held_out
             .iter()
@@ -1188,6 +1239,7 @@ mod tests {
             space_path: SPACE.into(),
             files: DurableFiles::default(),
             schema: Schema::default(),
+            overlay: false,
         });
         loop {
             match optimizer.step().unwrap_or_else(|e| panic!("{e}")) {
@@ -1246,6 +1298,7 @@ mod tests {
             space_path: SPACE.into(),
             files: DurableFiles::default(),
             schema: Schema::default(),
+            overlay: false,
         });
         let mut full_gate_asked = 0;
         let summary = loop {

@@ -84,6 +84,9 @@ pub struct LeverRow {
     pub patches: Vec<String>,
     /// Other accepted levers measured in the same evaluation (disjoint question sets).
     pub measured_with: Vec<u8>,
+    /// Where the change was measured: `temporary space`, `dev target` (levers 1–3 applied to
+    /// the dev target, named in [`RunContext::uc_measurement`]) or `space-level overlay`.
+    pub measured_on: String,
     /// The step's unified diff of the repository files.
     pub diff: String,
 }
@@ -195,11 +198,21 @@ fn lever_rows(summary: &Summary, base: &RepoSnapshot) -> Vec<LeverRow> {
                 })
                 .map(|other| other.lever)
                 .collect(),
+            measured_on: measured_on(step.lever, step.overlay).into(),
             diff: render_diff(&before, &after),
         });
         before = after;
     }
     rows
+}
+
+/// Which path measured an accepted lever.
+fn measured_on(lever: u8, overlay: bool) -> &'static str {
+    match (lever, overlay) {
+        (1..=3, true) => "space-level overlay",
+        (1..=3, false) => "dev target",
+        _ => "temporary space",
+    }
 }
 
 fn question_rows(summary: &Summary, questions: &[Question]) -> Vec<QuestionRow> {
@@ -319,7 +332,7 @@ fn render_levers(out: &mut String, r: &OptimizeReport) {
         return;
     }
     out.push_str(
-        "| lever | round | before | after | fixes | measured with |\n|---|---|---|---|---|---|\n",
+        "| lever | round | before | after | fixes | measured on | measured with |\n|---|---|---|---|---|---|---|\n",
     );
     for l in &r.levers {
         let with: Vec<String> = l
@@ -328,12 +341,13 @@ fn render_levers(out: &mut String, r: &OptimizeReport) {
             .map(|w| format!("lever {w}"))
             .collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             l.lever,
             l.round,
             pct(&l.before),
             pct(&l.after),
             l.fixed.join(", "),
+            l.measured_on,
             if with.is_empty() {
                 "alone".to_string()
             } else {
