@@ -114,9 +114,22 @@ struct Run {
     asked: usize,
     /// Temporary spaces left in the simulator after the run (only the live space should stay).
     spaces_left: usize,
+    /// The dev target's `information_schema` before and after the run.
+    catalog_before: Vec<Value>,
+    catalog_after: Vec<Value>,
+    stderr: String,
 }
 
-fn finished(dir: tempfile::TempDir, base: RepoSnapshot, asked: usize, spaces_left: usize) -> Run {
+/// What a run leaves besides its directory.
+struct Observed {
+    asked: usize,
+    spaces_left: usize,
+    catalog_before: Vec<Value>,
+    catalog_after: Vec<Value>,
+    stderr: String,
+}
+
+fn finished(dir: tempfile::TempDir, base: RepoSnapshot, seen: Observed) -> Run {
     let out = dir.path().join(".genie-gitops");
     let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
     Run {
@@ -125,8 +138,11 @@ fn finished(dir: tempfile::TempDir, base: RepoSnapshot, asked: usize, spaces_lef
         report: serde_json::from_str(&read("optimize-report.json")).unwrap(),
         markdown: read("optimize-report.md"),
         checkpoint: serde_json::from_str(&read("checkpoint.json")).unwrap(),
-        asked,
-        spaces_left,
+        asked: seen.asked,
+        spaces_left: seen.spaces_left,
+        catalog_before: seen.catalog_before,
+        catalog_after: seen.catalog_after,
+        stderr: seen.stderr,
         _dir: dir,
     }
 }
@@ -145,6 +161,52 @@ async fn space_count(sim: &SimHandle) -> usize {
     body["spaces"].as_array().map_or(0, Vec::len)
 }
 
+/// The simulator's Unity Catalog as `information_schema` shows it: every row of the views
+/// that lever 1–3 DDL edits (comments, keys, tags, functions), sorted.
+async fn information_schema(sim: &SimHandle) -> Vec<Value> {
+    const VIEWS: [&str; 8] = [
+        "tables",
+        "columns",
+        "routines",
+        "table_constraints",
+        "key_column_usage",
+        "constraint_column_usage",
+        "table_tags",
+        "column_tags",
+    ];
+    genie_gitops::databricks::http::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let mut out = Vec::new();
+    for view in VIEWS {
+        let body: Value = client
+            .post(format!("{}/api/2.0/sql/statements", sim.base_url()))
+            .bearer_auth(sim.token().expose_secret())
+            .json(&serde_json::json!({
+                "statement": format!("SELECT * FROM system.information_schema.{view}"),
+                "warehouse_id": sim.warehouse_id(),
+                "wait_timeout": "30s",
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["status"]["state"], "SUCCEEDED", "{view}: {body}");
+        assert!(
+            body["result"]["next_chunk_index"].is_null(),
+            "{view}: chunked"
+        );
+        let mut rows = body["result"]["data_array"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        rows.sort_by_key(Value::to_string);
+        out.push(serde_json::json!({ "view": view, "rows": rows }));
+    }
+    out
+}
+
 /// Runs `body` on a runtime of its own (the shared runs outlive any one test's runtime).
 fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_multi_thread()
@@ -160,12 +222,18 @@ static UNINTERRUPTED: LazyLock<Run> = LazyLock::new(|| {
         let sim = simulator().await;
         let dir = repo();
         let base = load_dir(dir.path()).unwrap();
+        let catalog_before = information_schema(&sim).await;
         let output = optimize(sim.base_url(), sim.token().expose_secret(), dir.path(), &[]).await;
         assert_eq!(output.status.code(), Some(0), "{}", show(&output));
-        let asked = sim.asked_questions().len();
-        let spaces_left = space_count(&sim).await;
+        let seen = Observed {
+            asked: sim.asked_questions().len(),
+            spaces_left: space_count(&sim).await,
+            catalog_before,
+            catalog_after: information_schema(&sim).await,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
         sim.shutdown().await;
-        finished(dir, base, asked, spaces_left)
+        finished(dir, base, seen)
     })
 });
 
@@ -193,10 +261,15 @@ static RESUMED: LazyLock<Run> = LazyLock::new(|| {
         );
         let resumed = optimize(&host, &token, dir.path(), &["--resume"]).await;
         assert_eq!(resumed.status.code(), Some(0), "{}", show(&resumed));
-        let asked = sim.asked_questions().len();
-        let spaces_left = space_count(&sim).await;
+        let seen = Observed {
+            asked: sim.asked_questions().len(),
+            spaces_left: space_count(&sim).await,
+            catalog_before: Vec::new(),
+            catalog_after: Vec::new(),
+            stderr: String::from_utf8_lossy(&resumed.stderr).into_owned(),
+        };
         sim.shutdown().await;
-        finished(dir, base, asked, spaces_left)
+        finished(dir, base, seen)
     })
 });
 
@@ -299,6 +372,26 @@ fn every_temporary_space_is_trashed_and_the_report_names_the_dev_target() {
     let run = &*UNINTERRUPTED;
     assert_eq!(run.spaces_left, 1, "only the live space stays");
     assert!(run.markdown.contains("measured on dev target `dev`"));
+}
+
+#[test]
+fn after_rejected_unity_catalog_candidates_the_dev_target_is_exactly_as_before() {
+    let run = &*UNINTERRUPTED;
+    let uc_rejections = run
+        .checkpoint
+        .rejected
+        .iter()
+        .filter(|r| (1..=3).contains(&r.lever))
+        .count();
+    assert!(uc_rejections > 0, "no lever 1–3 candidate was rejected");
+    assert!(!run.stderr.contains("refused"), "{}", run.stderr);
+    let non_empty = |view: &str| {
+        run.catalog_before
+            .iter()
+            .any(|v| v["view"] == view && v["rows"].as_array().is_some_and(|r| !r.is_empty()))
+    };
+    assert!(non_empty("columns") && non_empty("routines"));
+    assert_eq!(run.catalog_after, run.catalog_before);
 }
 
 #[test]

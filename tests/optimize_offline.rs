@@ -235,6 +235,7 @@ fn input(questions: Vec<Question>, schema: Schema, settings: Settings) -> Input 
         space_path: SPACE_PATH.into(),
         files: DurableFiles::default(),
         schema,
+        overlay: false,
     }
 }
 
@@ -331,8 +332,8 @@ fn print(summary: &Summary) {
         );
     }
     println!(
-        "Genie questions: {} asked; the seed system's schedule would ask {}",
-        summary.questions_asked, summary.seed_schedule
+        "Genie questions: {} asked ({:?}); the seed system's schedule would ask {}",
+        summary.questions_asked, summary.spent_by_gate, summary.seed_schedule
     );
 }
 
@@ -474,6 +475,35 @@ fn a_killed_run_resumes_to_the_same_commits_without_asking_a_question_twice() {
         summary.questions_asked,
         "a question was asked twice"
     );
+}
+
+#[test]
+fn without_a_dev_target_levers_one_to_three_are_measured_by_overlay_and_commit_the_same_patches() {
+    let (questions, mut harness) = setup();
+    let overlay = Input {
+        overlay: true,
+        ..input(questions.clone(), harness.schema(), settings())
+    };
+    let mut optimizer = Optimizer::new(overlay);
+    let mut seen = BTreeSet::new();
+    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None, &mut seen) else {
+        panic!("the overlay run did not finish");
+    };
+    print(&summary);
+    let commits = |s: &Summary| -> Vec<_> {
+        s.accepted
+            .iter()
+            .map(|a| (a.lever, a.patches.clone(), a.files.clone()))
+            .collect()
+    };
+    assert_eq!(commits(&summary), commits(&RUN.summary));
+    let levers: Vec<(u8, bool)> = summary
+        .accepted
+        .iter()
+        .map(|a| (a.lever, a.overlay))
+        .collect();
+    assert_eq!(levers, vec![(1, true), (2, true), (3, true), (6, false)]);
+    assert!(RUN.summary.accepted.iter().all(|a| !a.overlay));
 }
 
 #[test]

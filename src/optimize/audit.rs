@@ -38,6 +38,9 @@ pub struct AcceptedStep {
     pub after: (usize, usize),
     /// The repository files its patches changed.
     pub files: Vec<String>,
+    /// Measured through the space-level overlay (no dev target), not on the durable objects.
+    #[serde(default)]
+    pub overlay: bool,
 }
 
 /// A candidate or proposal that was not kept.

@@ -17,10 +17,13 @@ pub const VERSION: u32 = 1;
 pub struct Recorded {
     pub answer: Answer,
     pub correct: bool,
+    /// The gate that asked it (`None` in checkpoints written before gates were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
 }
 
 /// Which gate a measurement is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gate {
     /// Every question on the unchanged space.
@@ -131,7 +134,8 @@ pub struct Checkpoint {
     pub frontier: Vec<ParetoPoint>,
     /// High-risk proposals, reported but never applied.
     pub high_risk: Vec<Proposal>,
-    /// For every lever measured: the questions it targeted and the P0 gate size, for the
+    /// For every lever measured: the questions it targeted and the P0 scope's size (every P0
+    /// question, held-out included, as the seed system's P0 scope has it), for the
     /// seed-schedule comparison (the seed system measures each lever on its own).
     pub measured: Vec<(usize, usize)>,
     pub stop: Option<StopReason>,
@@ -165,5 +169,18 @@ impl Checkpoint {
     /// Genie questions asked so far (each stored answer was asked once).
     pub fn questions_asked(&self) -> usize {
         self.answers.values().map(BTreeMap::len).sum()
+    }
+
+    /// Genie questions asked per gate (answers stored without a gate are not counted).
+    pub fn spent_by_gate(&self) -> BTreeMap<Gate, usize> {
+        let mut spent = BTreeMap::new();
+        for gate in self
+            .answers
+            .values()
+            .flat_map(|a| a.values().filter_map(|r| r.gate))
+        {
+            *spent.entry(gate).or_insert(0) += 1;
+        }
+        spent
     }
 }

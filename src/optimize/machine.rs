@@ -29,6 +29,7 @@ use super::case::{Answer, FailureCase, Graded, Question, Role};
 use super::checkpoint::{Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION};
 use super::context::{Context, Schema, Settings};
 use super::diagnose::{Cluster, diagnose};
+use super::overlay;
 use super::proposal::Proposal;
 use super::rules;
 
@@ -51,6 +52,8 @@ pub enum OptimizeError {
     NoChange { lever: u8, file: String },
     #[error("question {0} is not a benchmark question of this run")]
     UnknownQuestion(String),
+    #[error("{0}")]
+    NoOverlay(String),
 }
 
 /// What the runner builds an optimizer from.
@@ -64,6 +67,9 @@ pub struct Input {
     pub space_path: String,
     pub files: DurableFiles,
     pub schema: Schema,
+    /// No dev target: levers 1–3 are measured through their space-level equivalents
+    /// ([`super::overlay`]) on the temporary space, and still committed to their durable files.
+    pub overlay: bool,
 }
 
 /// Questions to grade on one variant of the repository.
@@ -131,6 +137,8 @@ pub struct Summary {
     pub remaining: Vec<Cluster>,
     /// Genie questions this run asked.
     pub questions_asked: usize,
+    /// The same, per gate.
+    pub spent_by_gate: BTreeMap<Gate, usize>,
     /// What the seed system's schedule would have asked: the baseline, then slice + P0 + full
     /// for every lever it tried.
     pub seed_schedule: usize,
@@ -143,7 +151,12 @@ pub struct Optimizer {
     space_path: String,
     files: DurableFiles,
     schema: Schema,
+    overlay: bool,
+    /// The repository with every accepted patch set applied: what is committed.
     accepted: RepoSnapshot,
+    /// What Genie is shown of `accepted`: the same, or with the overlay standing in for the
+    /// lever 1–3 files. Answers are stored per variant of this snapshot.
+    measured: RepoSnapshot,
     state: Checkpoint,
     /// Failure cases graded in this process, per (variant, question).
     cases: BTreeMap<(String, String), FailureCase>,
@@ -154,6 +167,9 @@ pub struct Optimizer {
 }
 
 const LEVER_ORDER: [u8; 6] = [1, 2, 3, 4, 5, 6];
+/// Full-gate questions asked at once: after each batch the gate checks whether its outcome is
+/// already decided.
+const FULL_GATE_BATCH: usize = 12;
 
 /// The hash of a repository snapshot: the variant id of its answers.
 pub fn variant_of(snapshot: &RepoSnapshot) -> String {
@@ -197,6 +213,8 @@ impl Optimizer {
         for step in optimizer.state.accepted.clone() {
             optimizer.accepted = patch::apply_all(&optimizer.accepted, &step.patches, usize::MAX)
                 .map_err(OptimizeError::Replay)?;
+            optimizer.measured =
+                optimizer.measured_apply(&optimizer.measured, step.lever, &step.patches)?;
         }
         Ok(optimizer)
     }
@@ -208,6 +226,8 @@ impl Optimizer {
             space_path: input.space_path,
             files: input.files,
             schema: input.schema,
+            overlay: input.overlay,
+            measured: input.snapshot.clone(),
             accepted: input.snapshot,
             state,
             cases: BTreeMap::new(),
@@ -242,6 +262,7 @@ impl Optimizer {
             return Err(OptimizeError::UnknownQuestion(graded.question_id));
         }
         let key = (variant.to_owned(), graded.question_id.clone());
+        let gate = self.current_gate();
         self.state
             .answers
             .entry(variant.to_owned())
@@ -250,12 +271,22 @@ impl Optimizer {
             .or_insert(Recorded {
                 answer: graded.answer,
                 correct: graded.correct,
+                gate: Some(gate),
             });
         if let Some(case) = graded.failure {
             self.cases.insert(key.clone(), case);
         }
         self.graded.insert(key);
         Ok(())
+    }
+
+    /// The gate the loop is in: what a new answer is spent on.
+    fn current_gate(&self) -> Gate {
+        match &self.state.phase {
+            Phase::Measure { gate, .. } => *gate,
+            Phase::Final | Phase::Done => Gate::HeldOut,
+            Phase::Baseline | Phase::Lever { .. } => Gate::Baseline,
+        }
     }
 
     /// Decides the next step.
@@ -278,9 +309,9 @@ impl Optimizer {
     // ----- phases
 
     fn baseline(&mut self) -> Option<Ask> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let all: Vec<String> = self.questions.iter().map(|q| q.id.clone()).collect();
-        if let Some(ask) = self.ask(&variant, &self.accepted.clone(), all, Gate::Baseline) {
+        if let Some(ask) = self.ask(&variant, &self.measured.clone(), all, Gate::Baseline) {
             if self.over_budget(ask.new_questions) {
                 self.stop(StopReason::Budget, Phase::Done);
                 return None;
@@ -310,7 +341,7 @@ impl Optimizer {
     }
 
     fn lever(&mut self, lever: u8) -> Result<Option<Ask>, OptimizeError> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         if let Some(ask) = self.missing_cases(&variant) {
             return Ok(Some(ask));
         }
@@ -319,11 +350,19 @@ impl Optimizer {
         let mut next = Some(lever);
         let mut through = lever;
         while let Some(l) = next {
-            let proposals = self.applicable_proposals(l)?;
+            let mut proposals = self.applicable_proposals(l)?;
+            let first = parts.is_empty();
+            if !first && l == 6 {
+                // Lever 6 joins with only its proposals for questions no lever 1–5 part
+                // targets; the others wait for the next round, after levers 1–5 again.
+                proposals.retain(|p| p.targets.is_disjoint(&targets));
+                if proposals.is_empty() {
+                    break;
+                }
+            }
             let part_targets: BTreeSet<String> =
                 proposals.iter().flat_map(|p| p.targets.clone()).collect();
-            let first = parts.is_empty();
-            if !first && (l > 5 || !targets.is_disjoint(&part_targets)) {
+            if !first && !targets.is_disjoint(&part_targets) {
                 break;
             }
             self.audit(l).attempted = true;
@@ -336,7 +375,7 @@ impl Optimizer {
                     proposals,
                 });
             }
-            next = if l < 5 { self.lever_after(l) } else { None };
+            next = self.lever_after(l);
             if first && parts.is_empty() {
                 // Nothing for the first lever: move on without sharing.
                 return Ok(self.advance(l));
@@ -354,7 +393,7 @@ impl Optimizer {
                     self.stop(StopReason::Budget, Phase::Final);
                     return Ok(None);
                 }
-                let p0 = self.p0_ids().len();
+                let p0 = self.ids_where(|q| q.p0).len();
                 for part in &candidate.parts {
                     let targets: BTreeSet<&String> =
                         part.proposals.iter().flat_map(|p| &p.targets).collect();
@@ -371,8 +410,11 @@ impl Optimizer {
     }
 
     fn measure(&mut self, candidate: Candidate, gate: Gate) -> Result<Option<Ask>, OptimizeError> {
-        let snapshot = self.apply_parts(&candidate.parts)?;
-        let base = variant_of(&self.accepted);
+        let snapshot = self.measured_parts(&candidate.parts)?;
+        let base = self.measured_variant();
+        if gate == Gate::Full {
+            return self.measure_full(candidate, &base, snapshot);
+        }
         let questions = match gate {
             Gate::Slice => candidate.targets().into_iter().collect(),
             Gate::P0 => self.p0_ids(),
@@ -437,6 +479,14 @@ impl Optimizer {
             };
             return Ok(None);
         }
+        if last == 6 {
+            let fixed: BTreeSet<String> = candidate
+                .targets()
+                .into_iter()
+                .filter(|q| !self.correct(base, q) && self.correct(&candidate.variant, q))
+                .collect();
+            self.join_deferred(&mut kept, &fixed)?;
+        }
         match self.build(kept, candidate.through)? {
             Some(smaller) => {
                 self.state.phase = Phase::Measure {
@@ -447,6 +497,114 @@ impl Optimizer {
             }
             None => Ok(self.advance(last)),
         }
+    }
+
+    /// The full gate in batches, the questions that can regress first; it stops as soon as
+    /// the acceptance rule can no longer be met.
+    fn measure_full(
+        &mut self,
+        candidate: Candidate,
+        base: &str,
+        snapshot: RepoSnapshot,
+    ) -> Result<Option<Ask>, OptimizeError> {
+        if let Some(reason) = self.decided_early(&candidate.variant, base) {
+            let last = candidate.through;
+            self.reject(&candidate, &reason);
+            return Ok(self.advance(last));
+        }
+        let (can_regress, rest): (Vec<String>, Vec<String>) = self
+            .gate_ids()
+            .into_iter()
+            .filter(|q| {
+                !self
+                    .graded
+                    .contains(&(candidate.variant.clone(), q.clone()))
+            })
+            .partition(|q| self.correct(base, q));
+        let pending: Vec<String> = can_regress.into_iter().chain(rest).collect();
+        if pending.is_empty() {
+            return self.full_gate(candidate, base, snapshot);
+        }
+        let batch = pending.into_iter().take(FULL_GATE_BATCH).collect();
+        Ok(self.ask(&candidate.variant, &snapshot, batch, Gate::Full))
+    }
+
+    /// Why the full gate must reject whatever the unanswered questions give: too many
+    /// regressions already, or not non-inferior even if every unanswered question passes.
+    /// `None` while the outcome is open, and once every question is answered (the full gate
+    /// then decides with its usual reasons).
+    fn decided_early(&self, variant: &str, base: &str) -> Option<String> {
+        let ids = self.gate_ids();
+        let answered = |q: &String| self.cached(variant, q).is_some();
+        let done = ids.iter().filter(|q| answered(q)).count();
+        if done == ids.len() {
+            return None;
+        }
+        let decided = format!("decided after {done} of {} questions", ids.len());
+        let regressed: Vec<String> = ids
+            .iter()
+            .filter(|q| answered(q) && self.correct(base, q) && !self.correct(variant, q))
+            .cloned()
+            .collect();
+        if regressed.len() > self.settings.max_regressions as usize {
+            return Some(format!(
+                "full set: {} regressed ({decided})",
+                regressed.join(", ")
+            ));
+        }
+        let before: Vec<bool> = ids.iter().map(|q| self.correct(base, q)).collect();
+        let best: Vec<bool> = ids
+            .iter()
+            .map(|q| !answered(q) || self.correct(variant, q))
+            .collect();
+        let paired = Paired::from_outcomes(&before, &best).unwrap_or_default();
+        let test = non_inferiority(&paired, self.settings.margin);
+        (!test.non_inferior).then(|| {
+            format!(
+                "full set cannot be non-inferior: lower bound {:+.3} below −{:.2} even if every unanswered question passes ({decided})",
+                test.lower_bound, test.margin
+            )
+        })
+    }
+
+    /// After the slice gate: lever-6 proposals that waited because a lever 1–5 part targeted
+    /// their questions join the smaller candidate when none of their questions was fixed —
+    /// the durable levers had their turn on those questions and did not fix them.
+    fn join_deferred(
+        &mut self,
+        parts: &mut Vec<Part>,
+        fixed: &BTreeSet<String>,
+    ) -> Result<(), OptimizeError> {
+        let present: Vec<Proposal> = parts
+            .iter()
+            .flat_map(|p| p.proposals.iter().cloned())
+            .collect();
+        let deferred: Vec<Proposal> = self
+            .applicable_proposals(6)?
+            .into_iter()
+            .filter(|p| p.targets.is_disjoint(fixed) && !present.contains(p))
+            .collect();
+        if deferred.is_empty() {
+            return Ok(());
+        }
+        let position = parts.iter().position(|p| p.lever == 6);
+        let mut lever6: Vec<Proposal> = position
+            .map(|i| parts[i].proposals.clone())
+            .unwrap_or_default();
+        let kept = lever6.len();
+        lever6.extend(deferred);
+        let proposals = self.within_blast_radius(lever6);
+        if proposals.len() == kept {
+            return Ok(());
+        }
+        match position {
+            Some(i) => parts[i].proposals = proposals,
+            None => parts.push(Part {
+                lever: 6,
+                proposals,
+            }),
+        }
+        Ok(())
     }
 
     fn full_gate(
@@ -511,7 +669,8 @@ impl Optimizer {
         self.state.pareto.push(accepted_point.clone());
         update_frontier(&mut self.state.frontier, accepted_point);
         self.accept(&candidate, base, &ids)?;
-        self.accepted = snapshot;
+        self.accepted = self.apply_parts(&candidate.parts)?;
+        self.measured = snapshot;
         self.state.gained_this_round = true;
         self.proposal_cache.clear();
         if self.target_met() {
@@ -522,14 +681,14 @@ impl Optimizer {
     }
 
     fn final_held_out(&mut self) -> Option<Ask> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let held_out: Vec<String> = self
             .questions
             .iter()
             .filter(|q| q.role == Role::HeldOut)
             .map(|q| q.id.clone())
             .collect();
-        match self.ask(&variant, &self.accepted.clone(), held_out, Gate::HeldOut) {
+        match self.ask(&variant, &self.measured.clone(), held_out, Gate::HeldOut) {
             Some(ask) if !self.over_budget(ask.new_questions) => Some(ask),
             Some(_) => {
                 self.state.stop.get_or_insert(StopReason::Budget);
@@ -548,7 +707,7 @@ impl Optimizer {
     /// Applicable proposals for `lever` on the accepted variant, minus ones rejected before;
     /// high-risk ones are recorded for the report.
     fn applicable_proposals(&mut self, lever: u8) -> Result<Vec<Proposal>, OptimizeError> {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         let key = (variant.clone(), lever);
         if let Some(cached) = self.proposal_cache.get(&key) {
             return Ok(cached
@@ -624,30 +783,32 @@ impl Optimizer {
     fn build(&mut self, parts: Vec<Part>, through: u8) -> Result<Option<Candidate>, OptimizeError> {
         let mut kept = Vec::new();
         let mut snapshot = self.accepted.clone();
+        let mut measured = self.measured.clone();
         for part in parts {
             let mut proposals = Vec::new();
             for p in part.proposals {
                 let mut trial = proposals.clone();
                 trial.push(p.clone());
-                match patch::apply_all(
-                    &snapshot,
-                    &merge_instructions(&all_patches(&trial)),
-                    usize::MAX,
-                ) {
+                let patches = merge_instructions(&all_patches(&trial));
+                let applies = patch::apply_all(&snapshot, &patches, usize::MAX)
+                    .map_err(|e| format!("does not apply: {e}"))
+                    .and_then(|_| {
+                        self.measured_apply(&measured, part.lever, &patches)
+                            .map_err(|e| e.to_string())
+                    });
+                match applies {
                     Ok(_) => proposals.push(p),
-                    Err(e) => self.reject_proposal(&p, &format!("does not apply: {e}")),
+                    Err(reason) => self.reject_proposal(&p, &reason),
                 }
             }
             if proposals.is_empty() {
                 self.audit(part.lever).skip_reason = Some("no proposal applies".into());
                 continue;
             }
-            snapshot = patch::apply_all(
-                &snapshot,
-                &merge_instructions(&all_patches(&proposals)),
-                usize::MAX,
-            )
-            .map_err(OptimizeError::Replay)?;
+            let patches = merge_instructions(&all_patches(&proposals));
+            snapshot =
+                patch::apply_all(&snapshot, &patches, usize::MAX).map_err(OptimizeError::Replay)?;
+            measured = self.measured_apply(&measured, part.lever, &patches)?;
             kept.push(Part {
                 lever: part.lever,
                 proposals,
@@ -657,10 +818,42 @@ impl Optimizer {
             return Ok(None);
         }
         Ok(Some(Candidate {
-            variant: variant_of(&snapshot),
+            variant: variant_of(&measured),
             parts: kept,
             through,
         }))
+    }
+
+    /// The variant id of the accepted state: the hash of what Genie is shown.
+    fn measured_variant(&self) -> String {
+        variant_of(&self.measured)
+    }
+
+    /// Applies a lever's patches to a measured snapshot: as they are, or, in overlay mode for
+    /// levers 1–3, their space-level equivalents.
+    fn measured_apply(
+        &self,
+        on: &RepoSnapshot,
+        lever: u8,
+        patches: &[Patch],
+    ) -> Result<RepoSnapshot, OptimizeError> {
+        let patches = if self.overlay && lever <= 3 {
+            let equivalent = overlay::space_equivalent(on, &self.space_path, &self.files, patches)
+                .map_err(OptimizeError::NoOverlay)?;
+            merge_instructions(&equivalent)
+        } else {
+            patches.to_vec()
+        };
+        patch::apply_all(on, &patches, usize::MAX).map_err(OptimizeError::Replay)
+    }
+
+    /// The measured snapshot of the accepted state with `parts` applied.
+    fn measured_parts(&self, parts: &[Part]) -> Result<RepoSnapshot, OptimizeError> {
+        let mut snapshot = self.measured.clone();
+        for part in parts {
+            snapshot = self.measured_apply(&snapshot, part.lever, &part_patches(part))?;
+        }
+        Ok(snapshot)
     }
 
     fn apply_parts(&self, parts: &[Part]) -> Result<RepoSnapshot, OptimizeError> {
@@ -711,6 +904,7 @@ impl Optimizer {
                 before: (before.correct, before.total),
                 after: (after.correct, after.total),
                 files: changed,
+                overlay: self.overlay && part.lever <= 3,
             });
             self.audit(part.lever).applied += part.proposals.len();
             self.audit(part.lever).skip_reason = None;
@@ -790,7 +984,7 @@ impl Optimizer {
     }
 
     fn target_met(&self) -> bool {
-        let variant = variant_of(&self.accepted);
+        let variant = self.measured_variant();
         self.score(&variant, &self.train_ids()).rate() >= self.settings.target_accuracy
     }
 
@@ -846,7 +1040,7 @@ impl Optimizer {
             .filter(|q| !self.correct(variant, q))
             .filter(|q| !self.cases.contains_key(&(variant.to_owned(), q.clone())))
             .collect();
-        self.ask(variant, &self.accepted.clone(), missing, Gate::Baseline)
+        self.ask(variant, &self.measured.clone(), missing, Gate::Baseline)
     }
 
     fn correct(&self, variant: &str, question: &str) -> bool {
@@ -901,7 +1095,7 @@ impl Optimizer {
     /// The run's outcome so far.
     pub fn summary(&self) -> Summary {
         let baseline = self.state.baseline.clone().unwrap_or_default();
-        let last = variant_of(&self.accepted);
+        let last = self.measured_variant();
         let held_out = self.ids_where(|q| q.role == Role::HeldOut);
         let final_held_out = held_out
             .iter()
@@ -953,6 +1147,7 @@ impl Optimizer {
             remaining: self.clusters(&last),
             per_question,
             questions_asked: self.state.questions_asked(),
+            spent_by_gate: self.state.spent_by_gate(),
             seed_schedule,
         }
     }
@@ -1044,6 +1239,7 @@ mod tests {
             space_path: SPACE.into(),
             files: DurableFiles::default(),
             schema: Schema::default(),
+            overlay: false,
         });
         loop {
             match optimizer.step().unwrap_or_else(|e| panic!("{e}")) {
@@ -1069,6 +1265,80 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_full_gate_stops_as_soon_as_too_many_questions_regressed() {
+        let q1 = question(
+            "q1",
+            "How many orders were placed since March?",
+            GOLD,
+            Role::Train,
+        );
+        let mut questions = vec![q1.clone()];
+        for i in 0..30 {
+            let mut filler = question(
+                &format!("f{i:02}"),
+                "How many orders?",
+                "SELECT COUNT(*) FROM orders",
+                Role::Train,
+            );
+            filler.p0 = false;
+            questions.push(filler);
+        }
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let mut optimizer = Optimizer::new(Input {
+            settings: Settings {
+                target_accuracy: 1.0,
+                ..Settings::default()
+            },
+            questions,
+            snapshot,
+            space_path: SPACE.into(),
+            files: DurableFiles::default(),
+            schema: Schema::default(),
+            overlay: false,
+        });
+        let mut full_gate_asked = 0;
+        let summary = loop {
+            match optimizer.step().unwrap_or_else(|e| panic!("{e}")) {
+                Step::Done(summary) => break *summary,
+                Step::Ask(ask) => {
+                    let synonym = ask
+                        .snapshot
+                        .get(SPACE)
+                        .is_some_and(|t| t.contains("placed"));
+                    if ask.gate == Gate::Full {
+                        full_gate_asked += ask.new_questions;
+                    }
+                    for id in &ask.questions {
+                        // The synonym fixes q1 and breaks every other question.
+                        let correct = (id == "q1") == synonym;
+                        let graded = Graded {
+                            question_id: id.clone(),
+                            answer: Answer::Sql { sql: ACTUAL.into() },
+                            correct,
+                            failure: (!correct && id == "q1").then(|| failure(&q1, ACTUAL)),
+                        };
+                        optimizer
+                            .record(&ask.variant, graded)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    }
+                }
+            }
+        };
+        assert!(summary.accepted.is_empty(), "{:?}", summary.rejected);
+        assert_eq!(full_gate_asked, FULL_GATE_BATCH, "{:?}", summary.rejected);
+        let reason = &summary.rejected[0].reason;
+        assert!(
+            reason.contains("(decided after 13 of 31 questions)"),
+            "{reason}"
+        );
+        assert_eq!(
+            summary.spent_by_gate.get(&Gate::Full),
+            Some(&FULL_GATE_BATCH)
+        );
     }
 
     #[test]

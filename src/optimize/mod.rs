@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod context;
 pub mod diagnose;
 pub mod machine;
+pub mod overlay;
 pub mod phrase;
 pub mod proposal;
 pub mod rules;

@@ -5,7 +5,7 @@
 //! diff in `<details>`, the rejected candidates and why, the held-out result and the Genie
 //! questions spent against the seed system's schedule. Pure and deterministic.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ use crate::eval::stats::{Accuracy, accuracy};
 use crate::model::snapshot::RepoSnapshot;
 use crate::optimize::audit::{LeverAudit, Rejection};
 use crate::optimize::case::{Question, Role};
-use crate::optimize::checkpoint::StopReason;
+use crate::optimize::checkpoint::{Gate, StopReason};
 use crate::optimize::diagnose::Cluster;
 use crate::optimize::machine::{Score, Summary};
 use crate::patch::{self, render_diff};
@@ -49,6 +49,8 @@ pub struct OptimizeReport {
     pub high_risk: Vec<String>,
     pub audit: Vec<(u8, LeverAudit)>,
     pub questions_asked: usize,
+    /// The same, per gate.
+    pub spent_by_gate: BTreeMap<Gate, usize>,
     pub seed_schedule: usize,
 }
 
@@ -82,6 +84,9 @@ pub struct LeverRow {
     pub patches: Vec<String>,
     /// Other accepted levers measured in the same evaluation (disjoint question sets).
     pub measured_with: Vec<u8>,
+    /// Where the change was measured: `temporary space`, `dev target` (levers 1–3 applied to
+    /// the dev target, named in [`RunContext::uc_measurement`]) or `space-level overlay`.
+    pub measured_on: String,
     /// The step's unified diff of the repository files.
     pub diff: String,
 }
@@ -162,6 +167,7 @@ pub fn build(
             .collect(),
         audit: summary.audit.iter().map(|(l, a)| (*l, a.clone())).collect(),
         questions_asked: summary.questions_asked,
+        spent_by_gate: summary.spent_by_gate.clone(),
         seed_schedule: summary.seed_schedule,
         run,
     }
@@ -192,11 +198,21 @@ fn lever_rows(summary: &Summary, base: &RepoSnapshot) -> Vec<LeverRow> {
                 })
                 .map(|other| other.lever)
                 .collect(),
+            measured_on: measured_on(step.lever, step.overlay).into(),
             diff: render_diff(&before, &after),
         });
         before = after;
     }
     rows
+}
+
+/// Which path measured an accepted lever.
+fn measured_on(lever: u8, overlay: bool) -> &'static str {
+    match (lever, overlay) {
+        (1..=3, true) => "space-level overlay",
+        (1..=3, false) => "dev target",
+        _ => "temporary space",
+    }
 }
 
 fn question_rows(summary: &Summary, questions: &[Question]) -> Vec<QuestionRow> {
@@ -274,10 +290,30 @@ pub fn render_markdown(r: &OptimizeReport) -> String {
     render_clusters(&mut out, r);
     render_questions(&mut out, r);
     out.push_str(&format!(
-        "### Genie questions\n\n{} asked; the seed system's schedule (baseline, then slice + P0 + full for every lever tried) would ask {}.\n",
-        r.questions_asked, r.seed_schedule
+        "### Genie questions\n\n{} asked ({}); the seed system's schedule (baseline, then slice + P0 + full for every lever tried) would ask {}.\n",
+        r.questions_asked,
+        spend_text(&r.spent_by_gate),
+        r.seed_schedule
     ));
     out
+}
+
+/// `baseline 48, slice 36, …` in gate order.
+fn spend_text(spent: &BTreeMap<Gate, usize>) -> String {
+    let parts: Vec<String> = spent
+        .iter()
+        .map(|(gate, n)| {
+            let name = match gate {
+                Gate::Baseline => "baseline",
+                Gate::Slice => "slice",
+                Gate::P0 => "P0",
+                Gate::Full => "full",
+                Gate::HeldOut => "held-out",
+            };
+            format!("{name} {n}")
+        })
+        .collect();
+    parts.join(", ")
 }
 
 fn stop_text(stop: StopReason) -> &'static str {
@@ -296,7 +332,7 @@ fn render_levers(out: &mut String, r: &OptimizeReport) {
         return;
     }
     out.push_str(
-        "| lever | round | before | after | fixes | measured with |\n|---|---|---|---|---|---|\n",
+        "| lever | round | before | after | fixes | measured on | measured with |\n|---|---|---|---|---|---|---|\n",
     );
     for l in &r.levers {
         let with: Vec<String> = l
@@ -305,12 +341,13 @@ fn render_levers(out: &mut String, r: &OptimizeReport) {
             .map(|w| format!("lever {w}"))
             .collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             l.lever,
             l.round,
             pct(&l.before),
             pct(&l.after),
             l.fixed.join(", "),
+            l.measured_on,
             if with.is_empty() {
                 "alone".to_string()
             } else {

@@ -46,8 +46,6 @@ use crate::sql::guard;
 
 /// How long one question may take, start to final answer.
 const ASK_DEADLINE: Duration = Duration::from_secs(15 * 60);
-/// The Unity Catalog levers: measured on the dev target.
-const UC_LEVERS: [u8; 3] = [1, 2, 3];
 
 /// What the command line chose.
 #[derive(Debug, Clone, Default)]
@@ -62,9 +60,9 @@ pub struct Options {
 pub enum UcMeasurement {
     /// Their DDL is applied to this target and rolled back after measuring.
     DevTarget { target: String },
-    /// No dev target is configured and the optimizer has no space-level overlay for them:
-    /// levers 1–3 are left out of the run.
-    Disabled,
+    /// No dev target is configured: their space-level equivalents
+    /// (`optimize::overlay`) are applied to the temporary space instead.
+    Overlay,
 }
 
 impl UcMeasurement {
@@ -74,7 +72,7 @@ impl UcMeasurement {
             UcMeasurement::DevTarget { target } => format!(
                 "Unity Catalog levers (1–3) are measured on dev target `{target}`: their DDL is applied before measuring and rolled back with the inverse DDL after"
             ),
-            UcMeasurement::Disabled => "Unity Catalog levers (1–3) are not measured: no `dev_target` is configured and the optimizer has no space-level overlay for them, so they are left out of this run".into(),
+            UcMeasurement::Overlay => "Unity Catalog levers (1–3) are measured through a space-level overlay (no `dev_target` is configured): their equivalent space edits — descriptions for comments, join specs for foreign keys, column-config synonyms for metric-view synonyms, a routing instruction for a function COMMENT — are applied to the temporary space, while the commits edit the durable files".into(),
         }
     }
 }
@@ -149,7 +147,7 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
             features,
         ));
     }
-    let mut settings = Settings::from_repo(&eval.project.settings);
+    let settings = Settings::from_repo(&eval.project.settings);
     let (uc, dev_target) = match &eval.project.settings.dev_target {
         Some(name) => {
             let target = eval
@@ -164,10 +162,7 @@ pub fn prepare(repo: &RepoSnapshot, opts: &Options) -> Result<Prepared, PrepareE
                 Some(target),
             )
         }
-        None => {
-            settings.levers.retain(|l| !UC_LEVERS.contains(l));
-            (UcMeasurement::Disabled, None)
-        }
+        None => (UcMeasurement::Overlay, None),
     };
     Ok(Prepared {
         schema: schema(repo, &eval.space.files.tables),
@@ -228,6 +223,7 @@ impl Prepared {
             space_path: self.space_path.clone(),
             files: self.eval.space.files.clone(),
             schema: self.schema.clone(),
+            overlay: self.uc == UcMeasurement::Overlay,
         }
     }
 
@@ -488,9 +484,10 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Rolls the dev target back with the inverse DDL. Every statement is tried; one the dev
-    /// target refuses is kept in [`Session::not_rolled_back`] and reported, not fatal (a
-    /// re-added key or comment is replaced in place by the next candidate).
+    /// Rolls the dev target back with the inverse DDL (exact: removed keys are dropped, removed
+    /// tags unset, comments restored). Every statement is tried; one a dev target still refuses
+    /// is kept in [`Session::not_rolled_back`] and reported at the end rather than stopping
+    /// the run.
     async fn roll_back_uc(&mut self, statements: &[String]) {
         let Some(uc) = &self.uc else {
             return;
@@ -904,6 +901,7 @@ mod tests {
             before: (14, 36),
             after: (19, 36),
             files: vec!["genie/uc/tables.yml".into()],
+            overlay: false,
         }
     }
 

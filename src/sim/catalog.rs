@@ -219,6 +219,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Informational primary key columns; empty when none is declared.
     pub primary_key: Vec<String>,
+    /// The primary key's constraint name (`None` when there is no primary key).
+    pub primary_key_name: Option<String>,
     pub foreign_keys: Vec<ForeignKey>,
     /// The defining query of a view (Databricks SQL).
     pub view_sql: Option<String>,
@@ -234,6 +236,7 @@ impl Table {
             tags: Tags::new(),
             columns,
             primary_key: Vec::new(),
+            primary_key_name: None,
             foreign_keys: Vec::new(),
             view_sql: None,
         }
@@ -364,6 +367,27 @@ pub enum CatalogError {
     },
     #[error("`{0}` already exists as a different kind of object")]
     NameTaken(QualifiedName),
+    #[error("`{table}` has no {constraint}")]
+    ConstraintNotFound {
+        table: QualifiedName,
+        /// What was looked for: `primary key`, `foreign key (a, b)`, `constraint `name``.
+        constraint: String,
+    },
+    #[error("`{table}` already has a primary key (`{name}`); drop it first")]
+    PrimaryKeyExists { table: QualifiedName, name: String },
+    #[error(
+        "the primary key of `{table}` is referenced by foreign key `{by}`; drop that first or use CASCADE"
+    )]
+    PrimaryKeyReferenced { table: QualifiedName, by: String },
+}
+
+/// How dropping a primary key treats foreign keys that reference it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropBehavior {
+    /// Refuse when a foreign key references it (the default).
+    Restrict,
+    /// Drop the referencing foreign keys too.
+    Cascade,
 }
 
 /// The whole simulated Unity Catalog.
@@ -475,14 +499,122 @@ impl Catalog {
         Ok(())
     }
 
-    /// Declares an informational primary key (replacing any earlier one).
+    /// Declares an informational primary key (replacing any earlier one), named
+    /// `<table>_pk`: how a workspace is loaded from its durable files.
     pub fn set_primary_key(
         &mut self,
         table: &QualifiedName,
         columns: Vec<String>,
     ) -> Result<(), CatalogError> {
         self.require_columns(table, &columns)?;
-        self.table_mut(table)?.primary_key = columns;
+        let target = self.table_mut(table)?;
+        target.primary_key_name = Some(format!("{}_pk", target.name.name));
+        target.primary_key = columns;
+        Ok(())
+    }
+
+    /// `ADD [CONSTRAINT name] PRIMARY KEY (…)`: refused when the table already has one, as
+    /// Databricks does; an unnamed key is called `<table>_pk`.
+    pub fn add_primary_key(
+        &mut self,
+        table: &QualifiedName,
+        name: Option<String>,
+        columns: Vec<String>,
+    ) -> Result<(), CatalogError> {
+        self.require_columns(table, &columns)?;
+        let target = self.table_mut(table)?;
+        if let Some(existing) = &target.primary_key_name {
+            return Err(CatalogError::PrimaryKeyExists {
+                table: table.clone(),
+                name: existing.clone(),
+            });
+        }
+        target.primary_key_name = Some(name.unwrap_or_else(|| format!("{}_pk", target.name.name)));
+        target.primary_key = columns;
+        Ok(())
+    }
+
+    /// `DROP PRIMARY KEY`: with `Restrict`, refused while a foreign key references the table;
+    /// with `Cascade`, those foreign keys are dropped too. `Ok(false)` when there is none.
+    pub fn drop_primary_key(
+        &mut self,
+        table: &QualifiedName,
+        behavior: DropBehavior,
+    ) -> Result<bool, CatalogError> {
+        if self.table_mut(table)?.primary_key_name.is_none() {
+            return Ok(false);
+        }
+        let referencing: Vec<(QualifiedName, String)> = self
+            .tables
+            .values()
+            .flat_map(|t| {
+                t.foreign_keys
+                    .iter()
+                    .filter(|fk| &fk.referenced_table == table)
+                    .map(|fk| (t.name.clone(), fk.name.clone()))
+            })
+            .collect();
+        if let (DropBehavior::Restrict, Some((_, by))) = (behavior, referencing.first()) {
+            return Err(CatalogError::PrimaryKeyReferenced {
+                table: table.clone(),
+                by: by.clone(),
+            });
+        }
+        for (owner, name) in referencing {
+            self.table_mut(&owner)?
+                .foreign_keys
+                .retain(|fk| fk.name != name);
+        }
+        let target = self.table_mut(table)?;
+        target.primary_key.clear();
+        target.primary_key_name = None;
+        Ok(true)
+    }
+
+    /// `DROP FOREIGN KEY (columns)`: the key on exactly these columns, in this order.
+    /// `Ok(false)` when there is none.
+    pub fn drop_foreign_key(
+        &mut self,
+        table: &QualifiedName,
+        columns: &[String],
+    ) -> Result<bool, CatalogError> {
+        let target = self.table_mut(table)?;
+        let before = target.foreign_keys.len();
+        target.foreign_keys.retain(|fk| fk.columns != columns);
+        Ok(target.foreign_keys.len() != before)
+    }
+
+    /// `DROP CONSTRAINT name`: the primary key or foreign key with this name. `Ok(false)` when
+    /// the table has no constraint of that name.
+    pub fn drop_constraint(
+        &mut self,
+        table: &QualifiedName,
+        name: &str,
+        behavior: DropBehavior,
+    ) -> Result<bool, CatalogError> {
+        let target = self.table_mut(table)?;
+        if target
+            .primary_key_name
+            .as_deref()
+            .is_some_and(|pk| pk.eq_ignore_ascii_case(name))
+        {
+            return self.drop_primary_key(table, behavior);
+        }
+        let before = target.foreign_keys.len();
+        target
+            .foreign_keys
+            .retain(|fk| !fk.name.eq_ignore_ascii_case(name));
+        Ok(target.foreign_keys.len() != before)
+    }
+
+    /// `ALTER COLUMN c { SET | DROP } NOT NULL`.
+    pub fn set_column_nullable(
+        &mut self,
+        table: &QualifiedName,
+        column: &str,
+        nullable: bool,
+    ) -> Result<(), CatalogError> {
+        self.column_mut(table, column)?.nullable = nullable;
         Ok(())
     }
 

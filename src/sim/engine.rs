@@ -3,7 +3,8 @@
 //! Statement API shapes them ([`ResultSet`]: typed columns, values as strings or null); failures
 //! carry a Databricks error class and SQLSTATE. Also handles the metadata DDL Genie levers use
 //! (comments, tags, informational foreign keys), refuses DML like a read-only principal, and
-//! serves `information_schema.{tables, columns, routines}` from the live catalog.
+//! serves `information_schema.{tables, columns, routines, table_constraints, key_column_usage,
+//! constraint_column_usage, table_tags, column_tags}` from the live catalog.
 
 use std::collections::BTreeSet;
 
@@ -17,8 +18,8 @@ use thiserror::Error;
 
 use crate::model::result::{ResultColumn, ResultSet};
 use crate::sim::catalog::{
-    Catalog, CatalogError, DataType, ForeignKey, MetricView, QualifiedName, SqlFunction, Table,
-    Tags,
+    Catalog, CatalogError, DataType, DropBehavior, ForeignKey, MetricView, QualifiedName,
+    SqlFunction, Table, Tags,
 };
 use crate::sim::data::{self, Dataset, Value, date_text, timestamp_text};
 use crate::sim::translate::{self, OutputColumn, Session, runtime};
@@ -120,6 +121,19 @@ impl SqlError {
             ),
             CatalogError::NameTaken(_) => {
                 Self::new("TABLE_OR_VIEW_ALREADY_EXISTS", "42P07", error.to_string())
+            }
+            CatalogError::ConstraintNotFound { .. } => Self::new(
+                "DELTA_CONSTRAINT_DOES_NOT_EXIST",
+                "42704",
+                error.to_string(),
+            ),
+            CatalogError::PrimaryKeyExists { .. } => Self::new(
+                "DELTA_CONSTRAINT_ALREADY_EXISTS",
+                "42710",
+                error.to_string(),
+            ),
+            CatalogError::PrimaryKeyReferenced { .. } => {
+                Self::new("CONSTRAINT_DEPENDENCY", "2BP01", error.to_string())
             }
         }
     }
@@ -487,14 +501,14 @@ impl SqlEngine {
             translate::physical_name(&QualifiedName::new(catalog, "information_schema", table))
         };
         let (tables, columns, routines) = (name("tables"), name("columns"), name("routines"));
-        self.conn
-            .execute_batch(&format!(
-                "DROP TABLE IF EXISTS \"{tables}\"; DROP TABLE IF EXISTS \"{columns}\"; DROP TABLE IF EXISTS \"{routines}\";
-                 CREATE TABLE \"{tables}\" (table_catalog STRING, table_schema STRING, table_name STRING, table_type STRING, comment STRING);
-                 CREATE TABLE \"{columns}\" (table_catalog STRING, table_schema STRING, table_name STRING, column_name STRING, ordinal_position INT, is_nullable STRING, data_type STRING, full_data_type STRING, comment STRING);
-                 CREATE TABLE \"{routines}\" (routine_catalog STRING, routine_schema STRING, routine_name STRING, routine_type STRING, data_type STRING, routine_definition STRING, comment STRING);"
-            ))
-            .map_err(internal)?;
+        let mut script = String::new();
+        for (view, definition) in INFORMATION_SCHEMA {
+            let physical = name(view);
+            script.push_str(&format!(
+                "DROP TABLE IF EXISTS \"{physical}\"; CREATE TABLE \"{physical}\" ({definition});\n"
+            ));
+        }
+        self.conn.execute_batch(&script).map_err(internal)?;
         let visible = |name: &QualifiedName| only.is_none_or(|wanted| name.catalog == wanted);
         for table in self.catalog.tables().filter(|t| visible(&t.name)) {
             let n = &table.name;
@@ -545,6 +559,110 @@ impl SqlEngine {
                 &[function.comment.as_deref()],
             )?;
         }
+        for table in self.catalog.tables().filter(|t| visible(&t.name)) {
+            self.write_constraints(table, &name)?;
+            self.write_tags(table, &name)?;
+        }
+        Ok(())
+    }
+
+    /// `table_constraints`, `key_column_usage` and `constraint_column_usage` rows of a table's
+    /// primary and foreign keys (for a foreign key, the usage rows name the parent's columns).
+    fn write_constraints(
+        &self,
+        table: &Table,
+        name: &impl Fn(&str) -> String,
+    ) -> Result<(), SqlError> {
+        let n = &table.name;
+        let mut keys: Vec<KeyRows<'_>> = Vec::new();
+        if let Some(pk) = &table.primary_key_name {
+            keys.push(KeyRows {
+                constraint: pk,
+                kind: "PRIMARY KEY",
+                own: &table.primary_key,
+                parent: n,
+                used: &table.primary_key,
+            });
+        }
+        for fk in &table.foreign_keys {
+            keys.push(KeyRows {
+                constraint: &fk.name,
+                kind: "FOREIGN KEY",
+                own: &fk.columns,
+                parent: &fk.referenced_table,
+                used: &fk.referenced_columns,
+            });
+        }
+        for KeyRows {
+            constraint,
+            kind,
+            own,
+            parent,
+            used,
+        } in keys
+        {
+            let owner = [n.catalog.as_str(), &n.schema, constraint];
+            self.insert(
+                &name("table_constraints"),
+                &[
+                    &owner[..],
+                    &[&n.catalog, &n.schema, &n.name, kind, "NO", "NO", "NO"],
+                ]
+                .concat(),
+                &[None],
+            )?;
+            for (position, column) in own.iter().enumerate() {
+                let ordinal = (position + 1).to_string();
+                let in_parent = (kind == "FOREIGN KEY").then_some(ordinal.as_str());
+                self.insert(
+                    &name("key_column_usage"),
+                    &[
+                        &owner[..],
+                        &[&n.catalog, &n.schema, &n.name, column, &ordinal],
+                    ]
+                    .concat(),
+                    &[in_parent],
+                )?;
+            }
+            for column in used {
+                self.insert(
+                    &name("constraint_column_usage"),
+                    &[
+                        &[
+                            parent.catalog.as_str(),
+                            &parent.schema,
+                            &parent.name,
+                            column,
+                        ][..],
+                        &owner[..],
+                    ]
+                    .concat(),
+                    &[],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `table_tags` and `column_tags` rows of a table.
+    fn write_tags(&self, table: &Table, name: &impl Fn(&str) -> String) -> Result<(), SqlError> {
+        let n = &table.name;
+        for (key, value) in &table.tags {
+            self.insert(
+                &name("table_tags"),
+                &[&n.catalog, &n.schema, &n.name, key, value],
+                &[],
+            )?;
+        }
+        for column in &table.columns {
+            for (key, value) in &column.tags {
+                self.insert(
+                    &name("column_tags"),
+                    &[&n.catalog, &n.schema, &n.name, &column.name, key, value],
+                    &[],
+                )?;
+            }
+        }
         Ok(())
     }
 
@@ -581,6 +699,9 @@ impl SqlEngine {
     }
 
     fn apply(&mut self, statement: Ddl) -> Result<(), SqlError> {
+        if let Ddl::Nullability(table, column, false) = &statement {
+            self.require_no_nulls(table, column)?;
+        }
         let catalog = &mut self.catalog;
         let result = match statement {
             Ddl::TableComment(table, comment) => catalog.set_table_comment(&table, comment),
@@ -595,12 +716,119 @@ impl SqlEngine {
             Ddl::UnsetTags(table, Some(column), keys) => {
                 catalog.unset_column_tags(&table, &column, &keys)
             }
-            Ddl::PrimaryKey(table, columns) => catalog.set_primary_key(&table, columns),
+            Ddl::Nullability(table, column, nullable) => {
+                catalog.set_column_nullable(&table, &column, nullable)
+            }
+            Ddl::PrimaryKey(table, name, columns) => catalog.add_primary_key(&table, name, columns),
             Ddl::ForeignKey(table, key) => catalog.add_foreign_key(&table, key),
+            Ddl::Drop(table, target, drop) => drop_constraint(catalog, &table, &target, drop),
         };
         result.map_err(SqlError::from_catalog)
     }
+
+    /// `SET NOT NULL` is refused while the column holds a NULL, as Databricks does.
+    fn require_no_nulls(&self, table: &QualifiedName, column: &str) -> Result<(), SqlError> {
+        if self.catalog.column(table, column).is_none() {
+            return Ok(()); // the catalog reports the missing table or column
+        }
+        let sql = format!(
+            "SELECT COUNT(*) FROM \"{}\" WHERE \"{}\" IS NULL",
+            translate::physical_name(table),
+            column.to_ascii_lowercase().replace('"', "")
+        );
+        let nulls: i64 = self
+            .conn
+            .query_row(&sql, [], |row| row.get(0))
+            .map_err(internal)?;
+        if nulls > 0 {
+            return Err(SqlError::new(
+                "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+                "23502",
+                format!(
+                    "Column `{column}` of `{table}` holds {nulls} NULL value(s); it cannot be set NOT NULL."
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// Runs one `DROP` of a constraint; a missing constraint is an error unless `IF EXISTS`.
+fn drop_constraint(
+    catalog: &mut Catalog,
+    table: &QualifiedName,
+    target: &DropTarget,
+    drop: DropOptions,
+) -> Result<(), CatalogError> {
+    let (found, constraint) = match target {
+        DropTarget::PrimaryKey => (
+            catalog.drop_primary_key(table, drop.behavior)?,
+            "primary key".to_string(),
+        ),
+        DropTarget::ForeignKey(columns) => (
+            catalog.drop_foreign_key(table, columns)?,
+            format!("foreign key ({})", columns.join(", ")),
+        ),
+        DropTarget::Named(name) => (
+            catalog.drop_constraint(table, name, drop.behavior)?,
+            format!("constraint `{name}`"),
+        ),
+    };
+    if found || drop.if_exists {
+        return Ok(());
+    }
+    Err(CatalogError::ConstraintNotFound {
+        table: table.clone(),
+        constraint,
+    })
+}
+
+/// One key of a table as the constraint views list it.
+struct KeyRows<'a> {
+    constraint: &'a str,
+    kind: &'static str,
+    /// The key's own columns (`key_column_usage`).
+    own: &'a [String],
+    /// The table and columns it uses (`constraint_column_usage`): a foreign key's parent.
+    parent: &'a QualifiedName,
+    used: &'a [String],
+}
+
+/// The simulated `information_schema` views and their columns, as Databricks names them.
+pub(crate) const INFORMATION_SCHEMA: [(&str, &str); 8] = [
+    (
+        "tables",
+        "table_catalog STRING, table_schema STRING, table_name STRING, table_type STRING, comment STRING",
+    ),
+    (
+        "columns",
+        "table_catalog STRING, table_schema STRING, table_name STRING, column_name STRING, ordinal_position INT, is_nullable STRING, data_type STRING, full_data_type STRING, comment STRING",
+    ),
+    (
+        "routines",
+        "routine_catalog STRING, routine_schema STRING, routine_name STRING, routine_type STRING, data_type STRING, routine_definition STRING, comment STRING",
+    ),
+    (
+        "table_constraints",
+        "constraint_catalog STRING, constraint_schema STRING, constraint_name STRING, table_catalog STRING, table_schema STRING, table_name STRING, constraint_type STRING, is_deferrable STRING, initially_deferred STRING, enforced STRING, comment STRING",
+    ),
+    (
+        "key_column_usage",
+        "constraint_catalog STRING, constraint_schema STRING, constraint_name STRING, table_catalog STRING, table_schema STRING, table_name STRING, column_name STRING, ordinal_position INT, position_in_unique_constraint INT",
+    ),
+    (
+        "constraint_column_usage",
+        "table_catalog STRING, table_schema STRING, table_name STRING, column_name STRING, constraint_catalog STRING, constraint_schema STRING, constraint_name STRING",
+    ),
+    (
+        "table_tags",
+        "catalog_name STRING, schema_name STRING, table_name STRING, tag_name STRING, tag_value STRING",
+    ),
+    (
+        "column_tags",
+        "catalog_name STRING, schema_name STRING, table_name STRING, column_name STRING, tag_name STRING, tag_value STRING",
+    ),
+];
 
 /// The canonical SQLite storage of a generated cell.
 fn storage_value(value: &Value) -> SqlValue {
@@ -806,8 +1034,28 @@ enum Ddl {
     ColumnComment(QualifiedName, String, Option<String>),
     SetTags(QualifiedName, Option<String>, Tags),
     UnsetTags(QualifiedName, Option<String>, Vec<String>),
-    PrimaryKey(QualifiedName, Vec<String>),
+    /// `ALTER COLUMN c { SET | DROP } NOT NULL`: whether the column may hold NULL.
+    Nullability(QualifiedName, String, bool),
+    PrimaryKey(QualifiedName, Option<String>, Vec<String>),
     ForeignKey(QualifiedName, ForeignKey),
+    Drop(QualifiedName, DropTarget, DropOptions),
+}
+
+/// What `ALTER TABLE … DROP` removes.
+#[derive(Debug, Clone, PartialEq)]
+enum DropTarget {
+    PrimaryKey,
+    /// The foreign key on exactly these columns.
+    ForeignKey(Vec<String>),
+    /// A primary or foreign key by constraint name.
+    Named(String),
+}
+
+/// `IF EXISTS` and `RESTRICT | CASCADE` of a `DROP`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct DropOptions {
+    if_exists: bool,
+    behavior: DropBehavior,
 }
 
 /// A cursor over the significant tokens of a DDL statement.
@@ -942,6 +1190,82 @@ impl Tokens {
         Ok(value)
     }
 
+    /// `SET NOT NULL` → `Some(false)`, `DROP NOT NULL` → `Some(true)`, else `None` (nothing
+    /// consumed). Other `DROP` forms of a column (`DEFAULT`, `MASK`) are not simulated.
+    fn not_null_change(&mut self) -> Result<Option<bool>, SqlError> {
+        let start = self.position;
+        let nullable = if self.accept("SET") {
+            false
+        } else if self.accept("DROP") {
+            true
+        } else {
+            return Ok(None);
+        };
+        if self.accept("NOT") {
+            self.expect("NULL")?;
+            return Ok(Some(nullable));
+        }
+        if nullable {
+            return Err(SqlError::unsupported(&format!(
+                "ALTER COLUMN … DROP {} (only DROP NOT NULL is simulated)",
+                self.here()
+            )));
+        }
+        self.position = start; // `SET TAGS`, handled by the caller
+        Ok(None)
+    }
+
+    /// After `DROP`: `PRIMARY KEY [IF EXISTS] [RESTRICT | CASCADE]`,
+    /// `FOREIGN KEY [IF EXISTS] (columns)` or `CONSTRAINT [IF EXISTS] name [RESTRICT | CASCADE]`.
+    fn drop_clause(&mut self) -> Result<(DropTarget, DropOptions), SqlError> {
+        if self.accept("PRIMARY") {
+            self.expect("KEY")?;
+            let if_exists = self.if_exists()?;
+            return Ok((DropTarget::PrimaryKey, self.drop_options(if_exists)));
+        }
+        if self.accept("FOREIGN") {
+            self.expect("KEY")?;
+            let if_exists = self.if_exists()?;
+            let columns = self.list(Tokens::identifier)?;
+            let options = DropOptions {
+                if_exists,
+                behavior: DropBehavior::Restrict,
+            };
+            return Ok((DropTarget::ForeignKey(columns), options));
+        }
+        if self.accept("CONSTRAINT") {
+            let if_exists = self.if_exists()?;
+            let name = self.identifier()?;
+            return Ok((DropTarget::Named(name), self.drop_options(if_exists)));
+        }
+        Err(SqlError::unsupported(&format!(
+            "ALTER TABLE … DROP {} (only PRIMARY KEY, FOREIGN KEY and CONSTRAINT are simulated)",
+            self.here()
+        )))
+    }
+
+    fn if_exists(&mut self) -> Result<bool, SqlError> {
+        if !self.accept("IF") {
+            return Ok(false);
+        }
+        self.expect("EXISTS")?;
+        Ok(true)
+    }
+
+    /// The optional `RESTRICT | CASCADE` (default `RESTRICT`).
+    fn drop_options(&mut self, if_exists: bool) -> DropOptions {
+        let behavior = if self.accept("CASCADE") {
+            DropBehavior::Cascade
+        } else {
+            self.accept("RESTRICT");
+            DropBehavior::Restrict
+        };
+        DropOptions {
+            if_exists,
+            behavior,
+        }
+    }
+
     fn parse_ddl(mut self, catalog: &str, schema: &str) -> Result<Ddl, SqlError> {
         let qualify = |parts: &[String]| -> Result<QualifiedName, SqlError> {
             match parts {
@@ -994,6 +1318,15 @@ impl Tokens {
             let comment = self.string()?;
             return self.finish(Ddl::ColumnComment(table, column.clone(), Some(comment)));
         }
+        if let Some(column) = &column
+            && let Some(nullable) = self.not_null_change()?
+        {
+            return self.finish(Ddl::Nullability(table, column.clone(), nullable));
+        }
+        if column.is_none() && self.accept("DROP") {
+            let (target, drop) = self.drop_clause()?;
+            return self.finish(Ddl::Drop(table, target, drop));
+        }
         if self.accept("SET") {
             self.expect("TAGS")?;
             let pairs = self.list(|tokens| {
@@ -1018,7 +1351,7 @@ impl Tokens {
                 self.expect("KEY")?;
                 let columns = self.list(Tokens::identifier)?;
                 self.accept("RELY");
-                return self.finish(Ddl::PrimaryKey(table, columns));
+                return self.finish(Ddl::PrimaryKey(table, name, columns));
             }
             self.expect("FOREIGN")?;
             self.expect("KEY")?;
@@ -1043,5 +1376,196 @@ impl Tokens {
             "this ALTER TABLE form (near {})",
             self.here()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::data::default_as_of;
+
+    const VIEWS: [&str; 8] = [
+        "tables",
+        "columns",
+        "routines",
+        "table_constraints",
+        "key_column_usage",
+        "constraint_column_usage",
+        "table_tags",
+        "column_tags",
+    ];
+
+    fn engine() -> SqlEngine {
+        SqlEngine::wanderbricks(42, default_as_of()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(engine: &mut SqlEngine, statements: &[&str]) {
+        for sql in statements {
+            if let Err(error) = engine.execute(sql, &[]) {
+                panic!("{sql}: {error}");
+            }
+        }
+    }
+
+    /// Every row of every information_schema view, sorted.
+    fn information_schema(engine: &mut SqlEngine) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+        VIEWS
+            .iter()
+            .map(|view| {
+                let sql = format!("SELECT * FROM system.information_schema.{view}");
+                let mut rows = engine
+                    .execute(&sql, &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .rows;
+                rows.sort();
+                (view.to_string(), rows)
+            })
+            .collect()
+    }
+
+    const BOOKINGS: &str = "main.wanderbricks.bookings";
+    const PROPERTIES: &str = "main.wanderbricks.properties";
+
+    #[test]
+    fn the_inverse_statements_restore_information_schema_exactly() {
+        let mut engine = engine();
+        let before = information_schema(&mut engine);
+        run(
+            &mut engine,
+            &[
+                &format!("COMMENT ON TABLE {BOOKINGS} IS 'One row per booking'"),
+                &format!("ALTER TABLE {BOOKINGS} SET TAGS ('domain' = 'sales')"),
+                &format!("ALTER TABLE {BOOKINGS} ALTER COLUMN status SET TAGS ('enum' = 'yes')"),
+                &format!("ALTER TABLE {BOOKINGS} ALTER COLUMN check_in SET NOT NULL"),
+                &format!(
+                    "ALTER TABLE {PROPERTIES} ADD CONSTRAINT `pk_properties` PRIMARY KEY (`property_id`)"
+                ),
+                &format!(
+                    "ALTER TABLE {BOOKINGS} ADD CONSTRAINT `fk_bookings_property_id` FOREIGN KEY (`property_id`) REFERENCES {PROPERTIES} (`property_id`)"
+                ),
+                &format!("ALTER TABLE {BOOKINGS} ADD PRIMARY KEY (booking_id)"),
+            ],
+        );
+        assert_ne!(information_schema(&mut engine), before);
+        run(
+            &mut engine,
+            &[
+                &format!("ALTER TABLE {BOOKINGS} DROP FOREIGN KEY IF EXISTS (`property_id`)"),
+                &format!("ALTER TABLE {PROPERTIES} DROP CONSTRAINT pk_properties"),
+                &format!("ALTER TABLE {BOOKINGS} DROP PRIMARY KEY"),
+                &format!("ALTER TABLE {BOOKINGS} ALTER COLUMN check_in DROP NOT NULL"),
+                &format!("ALTER TABLE {BOOKINGS} ALTER COLUMN status UNSET TAGS ('enum')"),
+                &format!("ALTER TABLE {BOOKINGS} UNSET TAGS ('domain')"),
+                &format!("COMMENT ON TABLE {BOOKINGS} IS NULL"),
+            ],
+        );
+        assert_eq!(information_schema(&mut engine), before);
+    }
+
+    #[test]
+    fn declared_keys_show_up_in_the_constraint_views() {
+        let mut engine = engine();
+        run(
+            &mut engine,
+            &[
+                &format!(
+                    "ALTER TABLE {PROPERTIES} ADD CONSTRAINT pk_properties PRIMARY KEY (property_id)"
+                ),
+                &format!(
+                    "ALTER TABLE {BOOKINGS} ADD CONSTRAINT fk_b_p FOREIGN KEY (property_id) REFERENCES {PROPERTIES} (property_id)"
+                ),
+            ],
+        );
+        let usage = engine
+            .execute(
+                "SELECT table_name, column_name, constraint_name FROM system.information_schema.constraint_column_usage ORDER BY constraint_name",
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rows: Vec<Vec<Option<String>>> = usage.rows;
+        let row = |t: &str, c: &str, n: &str| vec![Some(t.into()), Some(c.into()), Some(n.into())];
+        assert_eq!(
+            rows,
+            vec![
+                row("properties", "property_id", "fk_b_p"),
+                row("properties", "property_id", "pk_properties")
+            ]
+        );
+    }
+
+    #[test]
+    fn dropping_a_missing_constraint_is_an_error_unless_if_exists() {
+        let mut engine = engine();
+        let error = engine
+            .execute(
+                &format!("ALTER TABLE {BOOKINGS} DROP FOREIGN KEY (property_id)"),
+                &[],
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("has no foreign key (property_id)"),
+            "{error}"
+        );
+        run(
+            &mut engine,
+            &[
+                &format!("ALTER TABLE {BOOKINGS} DROP FOREIGN KEY IF EXISTS (property_id)"),
+                &format!("ALTER TABLE {BOOKINGS} DROP PRIMARY KEY IF EXISTS"),
+                &format!("ALTER TABLE {BOOKINGS} DROP CONSTRAINT IF EXISTS nope CASCADE"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_referenced_primary_key_is_kept_unless_the_drop_cascades() {
+        let mut engine = engine();
+        run(
+            &mut engine,
+            &[
+                &format!("ALTER TABLE {PROPERTIES} ADD PRIMARY KEY (property_id)"),
+                &format!(
+                    "ALTER TABLE {BOOKINGS} ADD CONSTRAINT fk_b_p FOREIGN KEY (property_id) REFERENCES {PROPERTIES} (property_id)"
+                ),
+            ],
+        );
+        let error = engine
+            .execute(
+                &format!("ALTER TABLE {PROPERTIES} DROP PRIMARY KEY RESTRICT"),
+                &[],
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("referenced by foreign key `fk_b_p`"),
+            "{error}"
+        );
+        let again = engine
+            .execute(
+                &format!("ALTER TABLE {PROPERTIES} ADD PRIMARY KEY (property_id)"),
+                &[],
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            again.contains("already has a primary key (`properties_pk`)"),
+            "{again}"
+        );
+        run(
+            &mut engine,
+            &[&format!(
+                "ALTER TABLE {PROPERTIES} DROP CONSTRAINT properties_pk CASCADE"
+            )],
+        );
+        let catalog = engine.catalog();
+        let bookings = QualifiedName::new("main", "wanderbricks", "bookings");
+        assert!(
+            catalog
+                .table(&bookings)
+                .is_some_and(|t| t.foreign_keys.is_empty())
+        );
     }
 }

@@ -143,7 +143,9 @@ pub(crate) fn qualify(session: &Session<'_>, name: &ObjectName) -> Result<Qualif
 /// True for `information_schema` views the engine materializes.
 pub fn is_information_schema(name: &QualifiedName) -> bool {
     name.schema == "information_schema"
-        && matches!(name.name.as_str(), "tables" | "columns" | "routines")
+        && crate::sim::engine::INFORMATION_SCHEMA
+            .iter()
+            .any(|(view, _)| *view == name.name)
 }
 
 pub(crate) fn ident(value: &str) -> Ident {
