@@ -421,15 +421,25 @@ async fn settings_come_from_the_base_so_a_pr_cannot_lower_its_own_bar() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dry_run_writes_nothing_to_github_and_returns_the_report() {
-    let w = World::new(drop_payments).await;
+async fn a_dry_run_writes_nothing_to_github_and_lists_an_edited_gold_query() {
+    let w = World::new(|work| {
+        drop_payments(work);
+        // A gold query edited in the same pull request (same result, another column name).
+        let path = work.join("benchmarks/golden-queries.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let edited = text.replacen("COUNT(*) AS bookings FROM", "COUNT(*) AS n FROM", 1);
+        std::fs::write(&path, edited).unwrap();
+    })
+    .await;
     let (outcome, _) = w.run(WriteMode::DryRun).await;
 
     assert_eq!(outcome.verdict(), Verdict::Regression);
+    let markdown = &only_space(&outcome).markdown;
+    assert!(markdown.contains("**Newly failing (2)**"), "{markdown}");
     assert!(
-        only_space(&outcome)
-            .markdown
-            .contains("**Newly failing (2)**")
+        markdown
+            .contains("- edited `wanderbricks_002` (expected_sql): How many bookings are there?"),
+        "an edited gold query is visible to reviewers:\n{markdown}"
     );
     assert!(w.writes_by_runs().is_empty(), "{:?}", w.writes_by_runs());
     assert!(w.comments().is_empty());

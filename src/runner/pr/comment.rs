@@ -531,7 +531,7 @@ mod tests {
 
     fn bench(id: &str, question: &str, sql: &str) -> Benchmark {
         let text = format!(
-            "- id: {id}\n  question: \"{question}\"\n  expected_sql: \"{sql}\"\n  category: c\n"
+            "- id: {id}\n  question: \"{question}\"\n  expected_sql: \"{sql}\"\n  expected_asset: TABLE\n  category: c\n"
         );
         let (file, _) = benchmarks::load("b.yaml", &text).unwrap();
         file.questions.into_iter().next().unwrap()
