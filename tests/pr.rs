@@ -528,3 +528,20 @@ async fn fork_and_pull_request_target_runs_are_skipped_with_zero_writes() {
     }
     assert!(w.writes_by_runs().is_empty(), "{:?}", w.writes_by_runs());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_whose_space_file_does_not_parse_gets_the_position_in_a_failing_check() {
+    let w = World::new(|work| {
+        std::fs::write(work.join(SPACE_FILE), "{\n  \"version\": 2,\n").unwrap();
+    })
+    .await;
+    let (outcome, _) = w.run(WriteMode::Apply).await;
+
+    assert_eq!(outcome.verdict(), Verdict::Invalid, "exit code 3");
+    let body = &w.comments()[0];
+    assert!(body.contains("**❌ INVALID**"), "{body}");
+    assert!(body.contains("genie/wanderbricks.geniespace.json:"), "{body}");
+    let runs = check_runs(&w);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["conclusion"], json!("failure"));
+}

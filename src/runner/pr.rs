@@ -358,16 +358,10 @@ impl Trees {
         let base_sha = resolve(&git, &revisions.base, "base")?;
         let head_sha = resolve(&git, &revisions.head, "head")?;
         let merge_base = merge_base(&root, base_sha, head_sha).unwrap_or(base_sha);
-        let at = |oid: Oid| -> Result<RepoSnapshot> {
-            let full = git
-                .snapshot_at(&oid.to_string())
-                .with_context(|| format!("cannot read the files of commit {oid}"))?;
-            Ok(scoped(&full, &prefix))
-        };
         Ok(Self {
-            base: at(base_sha)?,
-            head: at(head_sha)?,
-            merge_base: at(merge_base)?,
+            base: snapshot(&git, &prefix, base_sha)?,
+            head: snapshot(&git, &prefix, head_sha)?,
+            merge_base: snapshot(&git, &prefix, merge_base)?,
             root,
             base_sha,
             head_sha,
@@ -378,9 +372,16 @@ impl Trees {
 
     /// The files of `commit`, scoped like the others.
     fn at(&self, commit: Oid) -> Result<RepoSnapshot> {
-        let full = self.git.snapshot_at(&commit.to_string())?;
-        Ok(scoped(&full, &self.prefix))
+        snapshot(&self.git, &self.prefix, commit)
     }
+}
+
+/// The managed files of `commit` under `prefix`, as if the repository directory were the root.
+fn snapshot(git: &GitRepo, prefix: &str, commit: Oid) -> Result<RepoSnapshot> {
+    let full = git
+        .snapshot_at(&commit.to_string())
+        .with_context(|| format!("cannot read the files of commit {commit}"))?;
+    Ok(scoped(&full, prefix))
 }
 
 fn resolve(git: &GitRepo, rev: &str, which: &str) -> Result<Oid> {
