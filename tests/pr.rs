@@ -540,7 +540,10 @@ async fn a_pr_whose_space_file_does_not_parse_gets_the_position_in_a_failing_che
     assert_eq!(outcome.verdict(), Verdict::Invalid, "exit code 3");
     let body = &w.comments()[0];
     assert!(body.contains("**❌ INVALID**"), "{body}");
-    assert!(body.contains("genie/wanderbricks.geniespace.json:"), "{body}");
+    assert!(
+        body.contains("genie/wanderbricks.geniespace.json:"),
+        "{body}"
+    );
     let runs = check_runs(&w);
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["conclusion"], json!("failure"));
