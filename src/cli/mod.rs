@@ -12,6 +12,7 @@ mod init;
 mod log;
 mod optimize;
 mod patch;
+mod pr;
 mod schema;
 mod sim;
 mod spaces;
@@ -85,6 +86,8 @@ pub enum Command {
     Optimize(optimize::Args),
     /// Scaffold .genie-gitops.yml and the GitHub workflows into a repository.
     Init(init::Args),
+    /// Evaluate a pull request's head against its base: a check run and one sticky comment per space.
+    Pr(pr::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -127,5 +130,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Sql(args) => sql::run(args).await,
         Command::Init(args) => init::run(args).await,
         Command::Optimize(args) => optimize::run(args).await,
+        Command::Pr(args) => pr::run(args).await,
     }
 }

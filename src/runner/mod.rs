@@ -12,6 +12,7 @@ pub mod connect;
 pub mod evaluate;
 pub mod live;
 pub mod optimize;
+pub mod pr;
 pub mod progress;
 pub mod simulator;
 pub mod temp;
