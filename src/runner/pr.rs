@@ -26,7 +26,7 @@ use serde::Serialize;
 use super::action::ActionContext;
 use super::connect::connect;
 use super::evaluate::{Against, Options as EvalOptions, PrepareError, Prepared, prepare};
-use super::simulator::{SIMULATOR_SEED, environment, unthrottle};
+use super::simulator::{self, unthrottle};
 use crate::databricks::Workspace;
 use crate::databricks::auth::{Environment, MapEnvironment};
 use crate::eval::results::{self, RunResults};
@@ -45,9 +45,7 @@ use crate::model::project::{self, Project, ProjectSpace, SpaceSource};
 use crate::model::settings;
 use crate::model::snapshot::RepoSnapshot;
 use crate::report::{self, Report};
-use crate::sim::data::default_as_of;
-use crate::sim::server::{Settings as SimSettings, SimHandle, spawn};
-use crate::sim::workspace::{SimWorkspace, resolve_repo};
+use crate::sim::server::SimHandle;
 use comment::{BaseSource, BenchmarkChange, ChangedFile, SpaceView};
 
 /// The kind of the sticky comment (one per space and pull request).
@@ -629,9 +627,9 @@ fn prepare_head(input: &SpaceInput<'_>) -> Result<Prepared, String> {
     }
     let prepared = match input.head_project {
         Err(diags) => Err(diags.clone()),
-        Ok(_) => {
-            prepare(input.head, &eval_options(input.name, input.opts)).map_err(|e| e.to_string())
-        }
+        Ok(_) => prepare(input.head, &eval_options(input.name, input.opts))
+            .map_err(|e| e.to_string())
+            .and_then(|prepared| connect_as_base(prepared, input.base_project)),
     };
     match prepared {
         Ok(prepared) if problems.is_empty() => Ok(prepared),
@@ -641,6 +639,31 @@ fn prepare_head(input: &SpaceInput<'_>) -> Result<Prepared, String> {
             Err(problems.join("\n\n"))
         }
     }
+}
+
+/// Points `prepared` at the base's workspace for its target: host, profile and warehouse come
+/// from the base, never from the pull request, which could otherwise send the workspace
+/// credentials to a host of its choosing.
+fn connect_as_base(mut prepared: Prepared, base: &Project) -> Result<Prepared, String> {
+    let name = prepared.target.name.clone();
+    let Ok(target) = base.target(Some(&name)) else {
+        return Err(format!(
+            "the target `{name}` is not in the base's bundle: a pull request cannot add the \
+             workspace it is evaluated on; merge the target first"
+        ));
+    };
+    if prepared.target.host != target.host || prepared.target.profile != target.profile {
+        tracing::warn!(
+            "the pull request changes the workspace of target `{name}`; evaluating on the base's"
+        );
+    }
+    prepared.target.host = target.host.clone();
+    prepared.target.profile = target.profile.clone();
+    if prepared.target.warehouse_id != target.warehouse_id {
+        prepared.target.warehouse_id = target.warehouse_id.clone();
+        prepared.warehouse_id = target.warehouse_id.clone().or(prepared.warehouse_id);
+    }
+    Ok(prepared)
 }
 
 fn eval_options(space: &str, opts: &Options) -> EvalOptions {
@@ -849,8 +872,14 @@ impl Workspaces<'_> {
             WorkspaceSource::Environment(env) => connect(&prepared.project, &prepared.target, env),
             WorkspaceSource::Simulator => {
                 if self.simulator.is_none() {
-                    self.simulator =
-                        Some(start_simulator(self.base, self.target, &prepared.project).await?);
+                    // Loaded with the base's files (the deployed state): the head's durable-file
+                    // changes reach a workspace only at deploy, here as in a real one.
+                    let (handle, env) =
+                        simulator::start_snapshot(self.base, self.target, &prepared.project)
+                            .await
+                            .context("cannot load the base into the simulator")?;
+                    tracing::info!(url = handle.base_url(), "simulator (a stand-in for Genie)");
+                    self.simulator = Some((handle, env));
                 }
                 unthrottle(&mut prepared.project);
                 let Some((_, env)) = &self.simulator else {
@@ -860,30 +889,6 @@ impl Workspaces<'_> {
             }
         }
     }
-}
-
-/// Starts the in-process simulator loaded with `base` (the deployed state): the head's
-/// durable-file changes reach a workspace only at deploy, here as in a real one.
-async fn start_simulator(
-    base: &RepoSnapshot,
-    target: Option<&str>,
-    project: &Project,
-) -> Result<(SimHandle, MapEnvironment)> {
-    let as_of = match &project.settings.evaluation.as_of {
-        Some(date) => chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .with_context(|| format!("`evaluation.as_of` `{date}` is not a YYYY-MM-DD date"))?,
-        None => default_as_of(),
-    };
-    let repo = resolve_repo(base, target).context("cannot load the base into the simulator")?;
-    let workspace = SimWorkspace::from_repo(repo, SIMULATOR_SEED, as_of)?;
-    let handle = spawn(workspace.into_sim_config(SimSettings::default(), 0)).await?;
-    tracing::info!(
-        url = handle.base_url(),
-        seed = SIMULATOR_SEED,
-        "simulator (a stand-in for Genie)"
-    );
-    let env = environment(&handle);
-    Ok((handle, env))
 }
 
 /// Writes the check run and the sticky comment, when the run is for a pull request and a
@@ -1159,5 +1164,50 @@ mod tests {
         let inner = scoped(&full, "genie/");
         assert_eq!(inner.paths().collect::<Vec<_>>(), vec!["databricks.yml"]);
         assert_eq!(inner.get("databricks.yml"), Some("x"));
+    }
+
+    fn fixture() -> RepoSnapshot {
+        crate::git::fs::load_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/wanderbricks"
+        )))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pull_request_cannot_point_the_evaluation_at_another_workspace() {
+        let base = fixture();
+        let mut head = base.clone();
+        let bundle = head.get("databricks.yml").unwrap().to_owned();
+        let evil = bundle.replace(
+            "  dev:\n    default: true\n",
+            "  dev:\n    default: true\n    workspace:\n      host: https://evil.example.com\n",
+        );
+        assert_ne!(
+            evil, bundle,
+            "the fixture's dev target moved; update this test"
+        );
+        head.insert("databricks.yml", &evil);
+        let base_project = discover(&base).unwrap();
+        let opts = Options::default();
+        let prepared = prepare(&head, &eval_options("wanderbricks", &opts)).unwrap();
+        assert_eq!(
+            prepared.target.host.as_deref(),
+            Some("https://evil.example.com")
+        );
+        let pinned = connect_as_base(prepared, &base_project).unwrap();
+        assert_eq!(
+            pinned.target.host,
+            base_project.target(Some("dev")).unwrap().host
+        );
+
+        let mut renamed = head.clone();
+        renamed.insert(
+            "databricks.yml",
+            &bundle.replace("  dev:\n", "  pr-only:\n"),
+        );
+        let prepared = prepare(&renamed, &eval_options("wanderbricks", &opts)).unwrap();
+        let err = connect_as_base(prepared, &base_project).unwrap_err();
+        assert!(err.contains("not in the base's bundle"), "{err}");
     }
 }
