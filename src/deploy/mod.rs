@@ -1,1 +1,3 @@
 //! Deploy: plan (desired vs live), then execute through the API or `databricks bundle deploy`.
+
+pub mod plan;
