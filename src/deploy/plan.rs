@@ -199,7 +199,7 @@ pub fn render(plan: &DeployPlan) -> String {
     }
     let base = match &plan.ddl_base {
         DdlBase::Deployed { sha } => format!("the durable files changed since {}", short(sha)),
-        DdlBase::Nothing => "no deployed commit is known: every durable file".to_owned(),
+        DdlBase::Nothing => "every durable file (no deployed commit is known)".to_owned(),
     };
     match plan.statements.len() {
         0 => out.push_str(&format!("Unity Catalog: no statement ({base})\n")),
@@ -274,7 +274,8 @@ mod tests {
         }
     }
 
-    const TABLES: &str = "tables:\n  - name: ${catalog}.s.bookings\n    comment: One row per booking\n";
+    const TABLES: &str =
+        "tables:\n  - name: ${catalog}.s.bookings\n    comment: One row per booking\n";
 
     fn files(tables: &str) -> RepoSnapshot {
         let mut s = RepoSnapshot::new();
@@ -313,7 +314,12 @@ mod tests {
     #[test]
     fn equal_spaces_and_unchanged_durable_files_are_a_noop() {
         let files = files(TABLES);
-        let plan = plan_of(&desired("Be brief"), &live("Be brief"), Some(("0a", &files)), &files);
+        let plan = plan_of(
+            &desired("Be brief"),
+            &live("Be brief"),
+            Some(("0a", &files)),
+            &files,
+        );
         assert!(plan.is_noop());
         insta::assert_snapshot!(render(&plan));
     }
