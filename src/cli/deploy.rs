@@ -6,13 +6,14 @@
 //! 3 invalid configuration. See docs/deploy.md.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
 
 use super::{Exit, OutputFormat};
+use crate::databricks::Workspace;
 use crate::databricks::auth::ProcessEnvironment;
-use crate::deploy::flow::{self, Invalid, Outcome, Request, Status};
+use crate::deploy::flow::{self, Invalid, Outcome, Prepared, Request, Status};
 use crate::deploy::plan;
 use crate::github::outputs::ActionOutputs;
 use crate::github::types::WriteMode;
@@ -20,6 +21,7 @@ use crate::model::settings::DeployMode;
 use crate::runner::action::ActionContext;
 use crate::runner::connect::connect;
 use crate::runner::simulator;
+use crate::sim::server::SimHandle;
 
 /// How the space is shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,48 +100,62 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     Ok(exit_of(outcome.status))
 }
 
-/// Prepares, connects and runs the flow; a configuration problem found before the plan is an
-/// [`Outcome`] too, so it reaches the output and the job summary.
+/// Prepares, connects and runs the flow. A configuration problem or a workspace that cannot be
+/// reached is an [`Outcome`] too, so it reaches the output, the job summary and GitHub.
 async fn deploy(
     request: &Request,
     ctx: &ActionContext,
     use_simulator: bool,
 ) -> anyhow::Result<Outcome> {
     let sha = flow::requested_sha(request, ctx);
-    let prepared = match flow::prepare(request, &sha) {
+    let mut prepared = match flow::prepare(request, &sha) {
         Ok(prepared) => prepared,
         Err(e) if e.downcast_ref::<Invalid>().is_some() => {
-            return Ok(Outcome::failure(
-                request,
-                &sha,
-                Status::Invalid,
-                format!("{e:#}"),
-            ));
+            let outcome = Outcome::failure(request, &sha, Status::Invalid, format!("{e:#}"));
+            return Ok(reported(ctx, outcome).await);
         }
         Err(e) => return Err(e),
     };
+    if use_simulator {
+        simulator::unthrottle(&mut prepared.eval.project);
+    }
     // Held for the whole run: dropping it stops the simulator.
-    let mut _simulator = None;
-    let workspace = if use_simulator {
-        let mut project = prepared.eval.project.clone();
-        let (handle, env) =
-            simulator::start(&request.repo, Some(&prepared.eval.target.name), &project).await?;
-        eprintln!(
-            "simulator: {} (a stand-in for Genie, seeded {})",
-            handle.base_url(),
-            simulator::SIMULATOR_SEED
-        );
-        _simulator = Some(handle);
-        simulator::unthrottle(&mut project);
-        connect(&project, &prepared.eval.target, &env)?
-    } else {
-        connect(
-            &prepared.eval.project,
-            &prepared.eval.target,
-            &ProcessEnvironment,
-        )?
+    let (_simulator, workspace) = match workspace(&prepared, &request.repo, use_simulator).await {
+        Ok(connected) => connected,
+        Err(e) => {
+            let outcome = prepared.outcome(Status::Failed, format!("{e:#}"));
+            return Ok(reported(ctx, outcome).await);
+        }
     };
     Ok(flow::run(&prepared, &workspace, ctx).await)
+}
+
+/// `outcome` after telling GitHub about it.
+async fn reported(ctx: &ActionContext, mut outcome: Outcome) -> Outcome {
+    let warnings = flow::publish(ctx, &outcome).await;
+    outcome.warnings.extend(warnings);
+    outcome
+}
+
+/// The target's workspace, or the built-in simulator loaded with the repository's work tree.
+async fn workspace(
+    prepared: &Prepared,
+    repo: &Path,
+    use_simulator: bool,
+) -> anyhow::Result<(Option<SimHandle>, Workspace)> {
+    let (project, target) = (&prepared.eval.project, &prepared.eval.target);
+    if !use_simulator {
+        let ws = connect(project, target, &ProcessEnvironment)?;
+        return Ok((None, ws));
+    }
+    let (handle, env) = simulator::start(repo, Some(&target.name), project).await?;
+    eprintln!(
+        "simulator: {} (a stand-in for Genie, seeded {})",
+        handle.base_url(),
+        simulator::SIMULATOR_SEED
+    );
+    let ws = connect(project, target, &env)?;
+    Ok((Some(handle), ws))
 }
 
 /// The exit code of a status (design §8).

@@ -89,12 +89,12 @@ pub async fn run_statements(
     statements: &[String],
 ) -> Result<usize, ExecuteError> {
     let options = StatementOptions::new(warehouse);
+    tracing::info!(
+        "running {} Unity Catalog statement(s) on warehouse {warehouse}",
+        statements.len()
+    );
     for (i, statement) in statements.iter().enumerate() {
-        tracing::info!(
-            index = i + 1,
-            total = statements.len(),
-            "running a Unity Catalog statement"
-        );
+        tracing::debug!(index = i + 1, %statement, "Unity Catalog statement");
         if let Err(source) = sql.execute(statement, &options).await {
             return Err(ExecuteError::Statement {
                 index: i + 1,

@@ -248,7 +248,8 @@ impl Prepared {
         &self.eval.target.name
     }
 
-    fn outcome(&self, status: Status, message: String) -> Outcome {
+    /// An outcome about this commit and space, with nothing planned or deployed yet.
+    pub fn outcome(&self, status: Status, message: String) -> Outcome {
         Outcome {
             status,
             space: self.space().to_owned(),
@@ -304,10 +305,8 @@ pub async fn run(p: &Prepared, ws: &Workspace, ctx: &ActionContext) -> Outcome {
         Ok(outcome) => outcome,
         Err(failure) => failure.into_outcome(p),
     };
-    if ctx.mode == WriteMode::Apply {
-        let warnings = publish(ctx, &outcome).await;
-        outcome.warnings.extend(warnings);
-    }
+    let warnings = publish(ctx, &outcome).await;
+    outcome.warnings.extend(warnings);
     outcome
 }
 
@@ -372,12 +371,14 @@ async fn attempt(p: &Prepared, ws: &Workspace, ctx: &ActionContext) -> Result<Ou
             .map_err(classify)?,
         None => None,
     };
-    let baseline = notes::latest(&p.git_root, p.oid, p.space()).map_err(classify)?;
+    let mut warnings = Vec::new();
+    let baseline = last_deployed(p, &mut warnings);
     let live = read_live(p, ws).await.map_err(classify)?;
     let plan = make_plan(p, &live, baseline.as_ref()).map_err(classify)?;
-    tracing::info!("{}", plan::render(&plan).trim_end());
+    tracing::debug!("{}", plan::render(&plan).trim_end());
     let mut outcome = p.outcome(Status::DryRun, String::new());
     outcome.plan = Some(plan.clone());
+    outcome.warnings = warnings;
     if plan.is_noop() {
         outcome.status = if apply {
             Status::AlreadyLive
@@ -401,13 +402,12 @@ async fn attempt(p: &Prepared, ws: &Workspace, ctx: &ActionContext) -> Result<Ou
     execute(p, ws, &plan, &live)
         .await
         .map_err(|e| classify(e).with_plan(&plan))?;
-    let report = verify(p, ws, &plan, baseline.as_ref())
-        .await
-        .map_err(|mut f| {
-            f.plan = Some(plan.clone());
-            f.deployed = true;
-            f
-        })?;
+    let previous = baseline.as_ref().map(|d| &d.baseline);
+    let report = verify(p, ws, &plan, previous).await.map_err(|mut f| {
+        f.plan = Some(plan.clone());
+        f.deployed = true;
+        f
+    })?;
     let results = report.1;
     let report = report.0;
     if !report.gate.passed {
@@ -501,27 +501,45 @@ async fn read_space(ws: &Workspace, space_id: &str) -> anyhow::Result<Live> {
     })
 }
 
-fn make_plan(p: &Prepared, live: &Live, baseline: Option<&Baseline>) -> anyhow::Result<DeployPlan> {
-    let deployed_files = match baseline {
-        Some(b) => {
-            let git = GitRepo::open(&p.git_root)?;
-            Some((
-                b.commit.to_string(),
-                subtree(&git.snapshot_at(&b.commit.to_string())?, &p.prefix),
-            ))
-        }
-        None => None,
-    };
+/// The last deployed commit of the space: its baseline and files. When history cannot be read
+/// (a shallow clone) there is none, with a warning: every durable file is then applied, which
+/// is safe because every statement replaces what it sets.
+fn last_deployed(p: &Prepared, warnings: &mut Vec<String>) -> Option<Deployed> {
+    let found = notes::latest(&p.git_root, p.oid, p.space()).and_then(|baseline| {
+        let Some(baseline) = baseline else {
+            return Ok(None);
+        };
+        let git = GitRepo::open(&p.git_root)?;
+        let files = subtree(&git.snapshot_at(&baseline.commit.to_string())?, &p.prefix);
+        Ok(Some(Deployed { baseline, files }))
+    });
+    found.unwrap_or_else(|e| {
+        let warning = format!(
+            "cannot read the last deployed commit ({e:#}); every durable file is applied. \
+             Check out with full history (actions/checkout `fetch-depth: 0`)"
+        );
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+        None
+    })
+}
+
+/// The last deployed commit: its baseline note and its files.
+struct Deployed {
+    baseline: Baseline,
+    files: RepoSnapshot,
+}
+
+fn make_plan(p: &Prepared, live: &Live, deployed: Option<&Deployed>) -> anyhow::Result<DeployPlan> {
     let desired = p.desired();
+    let sha = deployed.map(|d| d.baseline.commit.to_string());
     plan::plan(&PlanInput {
         space: p.space(),
         target: p.target(),
         sha: &p.sha,
         desired: &desired,
         live: &live.space,
-        deployed: deployed_files
-            .as_ref()
-            .map(|(sha, files)| (sha.as_str(), files)),
+        deployed: sha.as_deref().zip(deployed.map(|d| &d.files)),
         files: &p.files,
         durable: &p.eval.space.files,
         variables: &p.eval.target.variables,
@@ -685,11 +703,15 @@ async fn set_status(
 
 /// Tells GitHub how the deploy ended: the tracking issue (opened or updated on failure, closed
 /// on success), a sticky comment on the merged pull request, and the commit status. Returns
-/// warnings for what GitHub refused; the deploy's own outcome stands.
-async fn publish(ctx: &ActionContext, outcome: &Outcome) -> Vec<String> {
+/// warnings for what GitHub refused; the deploy's own outcome stands. Writes nothing without a
+/// GitHub client or in dry-run mode.
+pub async fn publish(ctx: &ActionContext, outcome: &Outcome) -> Vec<String> {
     let (Some(gh), Some(bot)) = (&ctx.github, &ctx.bot_login) else {
         return Vec::new();
     };
+    if ctx.mode == WriteMode::DryRun {
+        return Vec::new();
+    }
     let mut warnings = Vec::new();
     let marker = issues::tracking_marker(FAILURE_KIND, Some(&outcome.space));
     let run_url = ctx.env.run_url();
