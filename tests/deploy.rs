@@ -513,3 +513,52 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_notes_push_that_loses_the_race_is_retried_on_top_and_loses_no_note() {
+    let w = world().await;
+    let sha = head(&w);
+    // Another run's note (for another space, on the same commit) waits in the origin; the
+    // origin's hook publishes it as the notes ref at the moment our first push arrives, and
+    // refuses that push, exactly as a concurrent writer winning the race would.
+    let other = r#"{"version":1,"spaces":{"ops":{"accuracy":1}}}"#;
+    git(
+        &w.work,
+        &["notes", "--ref", "genie-gitops", "add", "-m", other, &sha],
+    );
+    git(
+        &w.work,
+        &[
+            "push",
+            "-q",
+            "origin",
+            "refs/notes/genie-gitops:refs/heads/other-notes",
+        ],
+    );
+    git(&w.work, &["update-ref", "-d", "refs/notes/genie-gitops"]);
+    let hook = w.bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nif [ ! -f \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
+         mkdir -p \"$GIT_DIR/refs/notes\"\n  \
+         git rev-parse refs/heads/other-notes > \"$GIT_DIR/refs/notes/genie-gitops\"\n  \
+         exit 1\nfi\n",
+    )
+    .unwrap();
+    make_executable(&hook);
+
+    let outcome = w.deploy(&sha, WriteMode::Apply).await;
+
+    assert_eq!(outcome.status, Status::Deployed, "{}", outcome.message);
+    assert!(w.bare.join("raced").exists(), "the first push met the race");
+    let note = w.remote_note(&sha).expect("the note is on the remote");
+    assert!(
+        note.contains("\"ops\""),
+        "the other run's note survived: {note}"
+    );
+    assert!(
+        note.contains("\"wanderbricks\""),
+        "ours is there too: {note}"
+    );
+}
