@@ -403,13 +403,11 @@ async fn attempt(p: &Prepared, ws: &Workspace, ctx: &ActionContext) -> Result<Ou
         .await
         .map_err(|e| classify(e).with_plan(&plan))?;
     let previous = baseline.as_ref().map(|d| &d.baseline);
-    let report = verify(p, ws, &plan, previous).await.map_err(|mut f| {
+    let (report, results) = verify(p, ws, &plan, previous).await.map_err(|mut f| {
         f.plan = Some(plan.clone());
         f.deployed = true;
         f
     })?;
-    let results = report.1;
-    let report = report.0;
     if !report.gate.passed {
         let mut failure = Failure::new(
             Status::BelowThreshold,
