@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod deploy;
 mod evaluate;
 mod fmt;
 mod init;
@@ -88,6 +89,8 @@ pub enum Command {
     Init(init::Args),
     /// Evaluate a pull request's head against its base: a check run and one sticky comment per space.
     Pr(pr::Args),
+    /// Deploy a merged commit: plan desired vs live, apply, verify, record the baseline.
+    Deploy(deploy::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -131,5 +134,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Init(args) => init::run(args).await,
         Command::Optimize(args) => optimize::run(args).await,
         Command::Pr(args) => pr::run(args).await,
+        Command::Deploy(args) => deploy::run(args).await,
     }
 }

@@ -1202,10 +1202,7 @@ mod tests {
         );
 
         let mut renamed = head.clone();
-        renamed.insert(
-            "databricks.yml",
-            &bundle.replace("  dev:\n", "  pr-only:\n"),
-        );
+        renamed.insert("databricks.yml", bundle.replace("  dev:\n", "  pr-only:\n"));
         let prepared = prepare(&renamed, &eval_options("wanderbricks", &opts)).unwrap();
         let err = connect_as_base(prepared, &base_project).unwrap_err();
         assert!(err.contains("not in the base's bundle"), "{err}");
