@@ -631,11 +631,19 @@ fn process_call_sites() -> BTreeMap<(String, String), Vec<usize>> {
 /// (`Command` runs the program directly, so nothing is ever interpreted), and `remote.rs` never
 /// sees a question, a benchmark or SQL. Any new call site fails this test until it is reviewed
 /// and added here with the same reasoning.
+///
+/// `deploy --mode bundle` (`src/deploy/execute.rs`) runs the Databricks CLI as
+/// `databricks bundle deploy -t <target>`: fixed words and the bundle target's name, in the
+/// bundle's directory, stdin closed.
 #[test]
 fn no_process_in_src_receives_question_or_sql_text() {
     let sites = process_call_sites();
     let found: Vec<(String, String)> = sites.keys().cloned().collect();
     let expected = [
+        (
+            "src/deploy/execute.rs",
+            "let output = tokio::process::Command::new(&self.program)",
+        ),
         ("src/git/remote.rs", "let mut cmd = Command::new(\"git\");"),
         ("src/git/remote.rs", "use std::process::{Command, Output};"),
     ]
@@ -660,5 +668,18 @@ fn no_process_in_src_receives_question_or_sql_text() {
         );
     }
     let runs = remote.matches("self.run(").count();
-    assert_eq!(runs, 3, "git runs only for ls-remote, fetch and push");
+    assert_eq!(
+        runs, 5,
+        "git runs only for ls-remote and fetch of a branch or a ref, and a push"
+    );
+
+    let deploy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/deploy/execute.rs"
+    ))
+    .expect("src/deploy/execute.rs is readable");
+    assert!(
+        deploy.contains(r#"["bundle", "deploy", "-t", &self.target]"#),
+        "the bundle command's arguments changed: review them"
+    );
 }
