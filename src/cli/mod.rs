@@ -10,6 +10,7 @@ mod evaluate;
 mod fmt;
 mod init;
 mod log;
+mod nightly;
 mod optimize;
 mod patch;
 mod schema;
@@ -85,6 +86,8 @@ pub enum Command {
     Optimize(optimize::Args),
     /// Scaffold .genie-gitops.yml and the GitHub workflows into a repository.
     Init(init::Args),
+    /// Evaluate the live spaces, track regressions and drift in an issue, and propose measured fixes as a pull request.
+    Nightly(nightly::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -127,5 +130,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Sql(args) => sql::run(args).await,
         Command::Init(args) => init::run(args).await,
         Command::Optimize(args) => optimize::run(args).await,
+        Command::Nightly(args) => nightly::run(args).await,
     }
 }

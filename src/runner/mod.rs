@@ -11,6 +11,7 @@ pub mod action;
 pub mod connect;
 pub mod evaluate;
 pub mod live;
+pub mod nightly;
 pub mod optimize;
 pub mod progress;
 pub mod simulator;
