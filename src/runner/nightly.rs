@@ -131,6 +131,9 @@ pub struct SpaceNight {
     pub resolution: String,
     /// The live evaluation; `None` in a dry run (its plan is in `evaluate_plan`).
     pub live: Option<LiveResult>,
+    /// The live evaluation's results document (not in the JSON output: `evaluate` writes it).
+    #[serde(skip)]
+    pub results: Option<RunResults>,
     /// The evaluation a real run makes (dry runs only).
     pub evaluate_plan: Option<evaluate::Plan>,
     pub baseline: BaselineCheck,
@@ -395,12 +398,13 @@ async fn one_space(
         live_space_id: found.space_id.clone(),
         resolution: found.resolution.describe(&found.space_id),
         live: None,
+        results: None,
         evaluate_plan: None,
         baseline: BaselineCheck::NoBaseline,
         drift: drift(&prepared.space_model, &live_model),
         issue: None,
         optimize: OptimizeStep::Planned {
-            plan: Box::new(optimizer::prepare(checkout.repo, &optimize_options(req, name))?.plan()),
+            plan: Box::new(prepare_optimizer(req, checkout.repo, name)?.plan()),
         },
         proposal: ProposalStep::Skipped {
             reason: String::new(),
@@ -423,6 +427,7 @@ async fn one_space(
         let report = report::build(&results, &prepared.project.settings.thresholds, previous);
         night.live = Some(live_result(&report));
         night.baseline = baseline_check(&report, baseline.map(|(c, _)| c), &prepared.project);
+        night.results = Some(results);
     }
     track(req, &mut night, &prepared.project).await?;
     let github = &prepared.project.settings.github;
@@ -440,11 +445,25 @@ async fn one_space(
     Ok(night)
 }
 
-fn optimize_options(req: &Request<'_>, name: &str) -> optimizer::Options {
-    optimizer::Options {
+/// The optimizer's input for `name`, with the simulator's limits and the `--max-questions`
+/// budget applied.
+fn prepare_optimizer(
+    req: &Request<'_>,
+    repo: &RepoSnapshot,
+    name: &str,
+) -> Result<optimizer::Prepared, NightlyError> {
+    let options = optimizer::Options {
         space: Some(name.to_owned()),
         target: req.options.target.clone(),
+    };
+    let mut prepared = optimizer::prepare(repo, &options)?;
+    if req.options.simulator {
+        simulator::unthrottle(&mut prepared.eval.project);
     }
+    if let Some(budget) = req.options.max_questions {
+        prepared.settings.max_questions = Some(u32::try_from(budget).unwrap_or(u32::MAX));
+    }
+    Ok(prepared)
 }
 
 /// A live space the repository cannot be matched to is a configuration problem.
@@ -767,13 +786,7 @@ async fn optimize(
     name: &str,
     ws: &Workspace,
 ) -> Result<(OptimizeReport, Vec<(String, RepoSnapshot)>), NightlyError> {
-    let mut prepared = optimizer::prepare(repo, &optimize_options(req, name))?;
-    if req.options.simulator {
-        simulator::unthrottle(&mut prepared.eval.project);
-    }
-    if let Some(budget) = req.options.max_questions {
-        prepared.settings.max_questions = Some(u32::try_from(budget).unwrap_or(u32::MAX));
-    }
+    let prepared = prepare_optimizer(req, repo, name)?;
     let dev = match &prepared.dev_target {
         Some(t) if t.name != prepared.eval.target.name => {
             Some(connect(&prepared.eval.project, t, req.databricks)?)
