@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod evaluate;
 mod fmt;
 mod init;
@@ -88,6 +89,8 @@ pub enum Command {
     Init(init::Args),
     /// Evaluate the live spaces, track regressions and drift in an issue, and propose measured fixes as a pull request.
     Nightly(nightly::Args),
+    /// Try the whole loop with no workspace and no GitHub account: the example repository, the simulator and a local stand-in for GitHub.
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -131,5 +134,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Init(args) => init::run(args).await,
         Command::Optimize(args) => optimize::run(args).await,
         Command::Nightly(args) => nightly::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod connect;
+pub mod demo;
 pub mod evaluate;
 pub mod live;
 pub mod nightly;
