@@ -1260,3 +1260,106 @@ fn render_diagnostics(diags: &[crate::model::diag::Diagnostic]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::eval::stats::accuracy;
+
+    fn night() -> SpaceNight {
+        SpaceNight {
+            space: "sales".into(),
+            target: "prod".into(),
+            live_space_id: "01abc".into(),
+            resolution: "live space 01abc from the settings' space_id".into(),
+            live: Some(LiveResult {
+                accuracy: accuracy(7, 10),
+                gate_passed: false,
+                gate_failures: vec!["accuracy 70.0% is below the threshold 90.0%".into()],
+                failing: vec!["q2".into(), "q5".into(), "q9".into()],
+            }),
+            results: None,
+            evaluate_plan: None,
+            baseline: BaselineCheck::Compared {
+                commit: "0123456789abcdef".into(),
+                baseline: accuracy(8, 10),
+                current: accuracy(7, 10),
+                newly_failing: vec!["q5".into()],
+                newly_passing: vec![],
+                regressed: true,
+            },
+            drift: vec![DriftItem {
+                pointer: "/instructions/text_instructions/0/content".into(),
+                repo: Some(json!("Use confirmed bookings.")),
+                live: Some(json!("Use all bookings.")),
+            }],
+            issue: None,
+            optimize: OptimizeStep::Planned {
+                plan: Box::new(optimizer::Plan {
+                    space: "sales".into(),
+                    target: "prod".into(),
+                    space_file: "genie/sales.geniespace.json".into(),
+                    train: 6,
+                    val: 2,
+                    held_out: 2,
+                    levers: vec![4, 5, 6],
+                    target_accuracy: 0.9,
+                    max_rounds: 5,
+                    baseline_questions: 10,
+                    budget: Some(40),
+                    uc_measurement: String::new(),
+                }),
+            },
+            proposal: ProposalStep::Skipped {
+                reason: String::new(),
+            },
+            comment: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_tracking_issue_says_what_regressed_and_what_drifted_and_what_to_do() {
+        let night = night();
+        assert_eq!(
+            issue_title(&night),
+            "genie-gitops: live space `sales` regressed and drifted from the repository"
+        );
+        insta::assert_snapshot!(issue_text(&night));
+    }
+
+    #[test]
+    fn a_paused_proposal_leads_the_nightly_comment_with_the_paused_note() {
+        let night = night();
+        let published = Published {
+            branch: "genie-gitops/sales".into(),
+            hash: "6c693272c3a638e9".into(),
+            declined_by: None,
+            branch_outcome: "paused: 1 commit(s) on the branch are not the bot's, nothing pushed"
+                .into(),
+            head: Some("fedcba9876543210".into()),
+            paused_note: Some(
+                "> [!WARNING]\n> **Paused.** `genie-gitops/sales` has commits genie-gitops did not make.\n"
+                    .into(),
+            ),
+            pr_operation: "none".into(),
+            pr_number: Some(7),
+            pr_url: None,
+            commits: vec!["genie-gitops: lever 6 — a synonym".into()],
+            body: String::new(),
+        };
+        insta::assert_snapshot!(comment_text(&night, &published));
+    }
+
+    #[test]
+    fn neither_regression_nor_drift_needs_no_attention() {
+        let mut night = night();
+        assert!(night.needs_attention());
+        night.drift.clear();
+        night.baseline = BaselineCheck::NoBaseline;
+        assert!(!night.needs_attention());
+        assert_eq!(night.regressions(), None);
+    }
+}
