@@ -306,13 +306,13 @@ fn gather(
     };
     let (train, held_out) = match &space.optimize {
         OptimizeStep::Ran { report } => (
-            Some((report.train.before.clone(), report.train.after.clone())),
+            Some((report.train.before, report.train.after)),
             Some(report.held_out.clone()),
         ),
         OptimizeStep::Planned { .. } => (None, None),
     };
     Ok(DemoReport {
-        live: space.live.as_ref().map(|l| l.accuracy.clone()),
+        live: space.live.as_ref().map(|l| l.accuracy),
         dir,
         repository,
         remote,

@@ -537,7 +537,7 @@ fn live_result(report: &Report) -> LiveResult {
         .collect();
     failing.sort();
     LiveResult {
-        accuracy: report.accuracy.clone(),
+        accuracy: report.accuracy,
         gate_passed: report.gate.passed,
         gate_failures: report.gate.failures.clone(),
         failing,
@@ -548,8 +548,8 @@ fn baseline_check(report: &Report, commit: Option<String>, project: &Project) ->
     match (&report.baseline, commit) {
         (Some(cmp), Some(commit)) => BaselineCheck::Compared {
             commit,
-            baseline: cmp.baseline.clone(),
-            current: cmp.current.clone(),
+            baseline: cmp.baseline,
+            current: cmp.current,
             regressed: cmp.newly_failing.len()
                 > project.settings.thresholds.max_regressions as usize,
             newly_failing: cmp.newly_failing.clone(),
