@@ -117,14 +117,25 @@ async fn world() -> World {
     }
 }
 
-/// One nightly run as the bot, in `mode`.
-async fn night(w: &World, mode: WriteMode) -> NightlyReport {
+/// The step's output file and job summary of night `n`.
+fn step_files(w: &World, n: usize) -> (PathBuf, PathBuf) {
+    (
+        w.dir.path().join(format!("output-{n}")),
+        w.dir.path().join(format!("summary-{n}.md")),
+    )
+}
+
+/// Night `n` as the bot, in `mode`.
+async fn night(w: &World, n: usize, mode: WriteMode) -> NightlyReport {
+    let (output, summary) = step_files(w, n);
     let vars = [
-        ("GITHUB_API_URL", w.github.url.as_str()),
-        ("GITHUB_REPOSITORY", "acme/genie"),
-        ("GENIE_GITOPS_GITHUB_TOKEN", BOT_TOKEN),
+        ("GITHUB_API_URL", w.github.url.clone()),
+        ("GITHUB_REPOSITORY", "acme/genie".to_owned()),
+        ("GENIE_GITOPS_GITHUB_TOKEN", BOT_TOKEN.to_owned()),
+        ("GITHUB_OUTPUT", output.display().to_string()),
+        ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
     ];
-    let env = ActionEnv::from_vars(vars.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    let env = ActionEnv::from_vars(vars.map(|(k, v)| (k.to_owned(), v)));
     let ctx = ActionContext::from_env(env, Some(BOT), mode).await.unwrap();
     let options = Options {
         max_questions: Some(BUDGET),
@@ -279,6 +290,8 @@ struct Nights {
     flipped: String,
     /// Commit messages on the bot branch after the first night, oldest first.
     branch_log: Vec<String>,
+    /// The first night's step outputs and job summary.
+    first_step: (String, String),
 }
 
 fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
@@ -293,7 +306,12 @@ fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
 static NIGHTS: LazyLock<Nights> = LazyLock::new(|| {
     block_on(async {
         let w = world().await;
-        let first = night(&w, WriteMode::Apply).await;
+        let first = night(&w, 1, WriteMode::Apply).await;
+        let (output, summary) = step_files(&w, 1);
+        let first_step = (
+            std::fs::read_to_string(output).unwrap(),
+            std::fs::read_to_string(summary).unwrap(),
+        );
         let mut tips = vec![remote_tip(&w, BRANCH)];
         let branch_log = git(
             &w.bare,
@@ -320,7 +338,7 @@ static NIGHTS: LazyLock<Nights> = LazyLock::new(|| {
         let flipped = only(&first).live.as_ref().unwrap().failing[0].clone();
         record_baseline(&w, passing(&actual, &flipped));
 
-        let second = night(&w, WriteMode::Apply).await;
+        let second = night(&w, 2, WriteMode::Apply).await;
         tips.push(remote_tip(&w, BRANCH));
         let number = w.github.pulls()[0].number;
         let pulls_after_second = w.github.pulls();
@@ -332,7 +350,7 @@ static NIGHTS: LazyLock<Nights> = LazyLock::new(|| {
         record_baseline(&w, actual);
         let human = human_commit(&w, BRANCH);
 
-        let third = night(&w, WriteMode::Apply).await;
+        let third = night(&w, 3, WriteMode::Apply).await;
         tips.push(remote_tip(&w, BRANCH));
         let issue_comments = issues_after_second
             .first()
@@ -353,6 +371,7 @@ static NIGHTS: LazyLock<Nights> = LazyLock::new(|| {
             unexpected: w.github.unexpected(),
             flipped,
             branch_log,
+            first_step,
         };
         w.sim.shutdown().await;
         nights
@@ -522,11 +541,33 @@ fn a_persons_commit_on_the_bot_branch_pauses_the_bot_and_the_comment_says_so() {
     assert!(comment.contains("a note by hand"), "{comment}");
 }
 
+#[test]
+fn the_step_outputs_name_the_pull_request_and_the_live_accuracy_and_the_summary_is_written() {
+    let n = &*NIGHTS;
+    let (outputs, summary) = &n.first_step;
+    let first = published(&n.reports[0]);
+    let value = |name: &str| {
+        let start = outputs.find(&format!("{name}<<"))?;
+        outputs[start..].lines().nth(1).map(str::to_owned)
+    };
+    assert_eq!(value("pr-number"), first.pr_number.map(|n| n.to_string()));
+    assert_eq!(value("pr-url"), first.pr_url.clone());
+    assert_eq!(value("pr-operation").as_deref(), Some("created"));
+    let live = only(&n.reports[0]).live.as_ref().unwrap();
+    assert_eq!(
+        value("accuracy"),
+        Some(format!("{:.4}", live.accuracy.rate))
+    );
+    assert_eq!(value("regressions"), None, "no baseline on the first night");
+    assert!(summary.starts_with("## genie-gitops nightly"), "{summary}");
+    assert!(summary.contains("**Pull request**: created #"), "{summary}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_writes_nothing_anywhere() {
     let w = world().await;
     let refs_before = remote_refs(&w);
-    let report = night(&w, WriteMode::DryRun).await;
+    let report = night(&w, 1, WriteMode::DryRun).await;
     assert!(report.dry_run);
     let space = only(&report);
     assert!(space.live.is_none() && space.evaluate_plan.is_some());

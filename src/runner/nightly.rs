@@ -276,6 +276,9 @@ pub struct Published {
     pub commits: Vec<String>,
     /// The pull request body as proposed (the lever-impact report, marker not included).
     pub body: String,
+    /// The step outputs this proposal sets (`pr-number`, `pr-url`, `pr-operation`).
+    #[serde(skip)]
+    pub outputs: ActionOutputs,
 }
 
 /// Runs the nightly flow for every space (or `--space`), then writes the step outputs and
@@ -392,6 +395,7 @@ async fn one_space(
     .await
     .map_err(config_if_unresolved)?;
     let live_model = read_live(&ws, &found.space_id).await?;
+    let optimizer_input = prepare_optimizer(req, checkout.repo, name)?;
     let mut night = SpaceNight {
         space: name.to_owned(),
         target: prepared.target.name.clone(),
@@ -404,7 +408,7 @@ async fn one_space(
         drift: drift(&prepared.space_model, &live_model),
         issue: None,
         optimize: OptimizeStep::Planned {
-            plan: Box::new(prepare_optimizer(req, checkout.repo, name)?.plan()),
+            plan: Box::new(optimizer_input.plan()),
         },
         proposal: ProposalStep::Skipped {
             reason: String::new(),
@@ -439,7 +443,7 @@ async fn one_space(
             name: &branch,
             labels: &github.labels,
         };
-        propose(req, checkout, &mut night, &ws, &bot).await?;
+        propose(req, checkout, &mut night, &ws, &bot, &optimizer_input).await?;
     }
     comment(req, &mut night).await?;
     Ok(night)
@@ -723,8 +727,9 @@ async fn propose(
     night: &mut SpaceNight,
     ws: &Workspace,
     branch: &BotBranch<'_>,
+    prepared: &optimizer::Prepared,
 ) -> Result<(), NightlyError> {
-    let (report, steps) = optimize(req, checkout.repo, &night.space, ws).await?;
+    let (report, steps) = optimize(req, checkout.repo, prepared, ws).await?;
     let stop = report.stop;
     let title = pr_title(&report);
     let body = optimize_report::render_markdown(&report);
@@ -778,15 +783,14 @@ async fn propose(
     Ok(())
 }
 
-/// Runs the optimizer with the `--max-questions` budget; returns its report and, for each
-/// accepted step, its commit message and the repository's files after it.
+/// Runs the optimizer; returns its report and, for each accepted step, its commit message and
+/// the repository's files after it.
 async fn optimize(
     req: &Request<'_>,
     repo: &RepoSnapshot,
-    name: &str,
+    prepared: &optimizer::Prepared,
     ws: &Workspace,
 ) -> Result<(OptimizeReport, Vec<(String, RepoSnapshot)>), NightlyError> {
-    let prepared = prepare_optimizer(req, repo, name)?;
     let dev = match &prepared.dev_target {
         Some(t) if t.name != prepared.eval.target.name => {
             Some(connect(&prepared.eval.project, t, req.databricks)?)
@@ -802,7 +806,7 @@ async fn optimize(
     };
     let scratch = tempfile::tempdir().context("cannot create a directory for the checkpoint")?;
     let checkpoint = CheckpointFile(scratch.path().join("checkpoint.json"));
-    let summary = match optimizer::run(&prepared, &workspaces, &checkpoint, None, None).await? {
+    let summary = match optimizer::run(prepared, &workspaces, &checkpoint, None, None).await? {
         Finish::Done(summary) => summary,
         Finish::Paused { asked } => {
             return Err(anyhow::anyhow!(
@@ -891,12 +895,13 @@ fn published(
             .as_str()
             .to_owned(),
         pr_number: outputs.pr_number,
-        pr_url: outputs.pr_url,
+        pr_url: outputs.pr_url.clone(),
         commits: commits
             .iter()
             .map(|c| c.message.lines().next().unwrap_or_default().to_owned())
             .collect(),
         body,
+        outputs,
     }
 }
 
@@ -1002,14 +1007,7 @@ fn finish(ctx: &ActionContext, report: &NightlyReport) -> anyhow::Result<()> {
     let mut outputs = ActionOutputs::default();
     if let [night] = report.spaces.as_slice() {
         if let ProposalStep::Published(p) = &night.proposal {
-            outputs.pr_number = p.pr_number;
-            outputs.pr_url = p.pr_url.clone();
-            outputs.pr_operation = Some(match p.pr_operation.as_str() {
-                "created" => PrOperation::Created,
-                "updated" => PrOperation::Updated,
-                "closed" => PrOperation::Closed,
-                _ => PrOperation::None,
-            });
+            outputs = p.outputs.clone();
         }
         outputs.accuracy = night.live.as_ref().map(|l| l.accuracy.rate);
     }
@@ -1349,6 +1347,7 @@ mod tests {
             pr_url: None,
             commits: vec!["genie-gitops: lever 6 — a synonym".into()],
             body: String::new(),
+            outputs: ActionOutputs::default(),
         };
         insta::assert_snapshot!(comment_text(&night, &published));
     }
