@@ -583,3 +583,55 @@ async fn a_dry_run_writes_nothing_anywhere() {
     insta::assert_snapshot!(nightly::render_markdown(&report));
     w.sim.shutdown().await;
 }
+
+#[test]
+fn the_command_line_dry_run_prints_the_plan_and_exits_0_and_a_repository_without_spaces_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    copy_dir(Path::new(FIXTURE), &work);
+    git(&work, &["init", "-q", "-b", "main"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "the space as it is"]);
+    let run = |repo: &Path| {
+        assert_cmd::Command::cargo_bin("genie-gitops")
+            .unwrap()
+            .args(["nightly", "--simulator", "--dry-run", "--repo"])
+            .arg(repo)
+            .env("HOME", dir.path())
+            .env_remove("GITHUB_REPOSITORY")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_TOKEN")
+            .env_remove("GENIE_GITOPS_GITHUB_TOKEN")
+            .env_remove("GITHUB_OUTPUT")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .unwrap()
+    };
+    let planned = run(&work);
+    let stdout = String::from_utf8_lossy(&planned.stdout);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    assert!(
+        stdout.contains("(dry run: nothing was written)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Skipped tracking issue: no GitHub"),
+        "{stdout}"
+    );
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    git(&empty, &["init", "-q", "-b", "main"]);
+    let refused = run(&empty);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("error:"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

@@ -98,6 +98,10 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let report = match nightly::run(&request).await {
         Ok(report) => report,
+        Err(NightlyError::Files(diagnostics)) => {
+            eprintln!("{diagnostics}");
+            return Ok(Exit::InvalidConfig);
+        }
         Err(NightlyError::Config(message)) => {
             eprintln!("error: {message}");
             return Ok(Exit::InvalidConfig);

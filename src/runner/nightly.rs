@@ -90,6 +90,10 @@ pub struct Request<'a> {
 /// Why a run could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum NightlyError {
+    /// The repository's files do not load: one `file:line:col: error: …` diagnostic per line
+    /// (exit 3).
+    #[error("{0}")]
+    Files(String),
     /// The repository cannot be run as configured (exit 3).
     #[error("{0}")]
     Config(String),
@@ -100,7 +104,12 @@ pub enum NightlyError {
 
 impl From<PrepareError> for NightlyError {
     fn from(e: PrepareError) -> Self {
-        NightlyError::Config(e.to_string())
+        match e {
+            PrepareError::Files(diagnostics) => {
+                NightlyError::Files(render_diagnostics(&diagnostics))
+            }
+            PrepareError::Config(message) => NightlyError::Config(message),
+        }
     }
 }
 
@@ -286,7 +295,7 @@ pub struct Published {
 pub async fn run(req: &Request<'_>) -> Result<NightlyReport, NightlyError> {
     let repo = load_dir(req.repo_dir)?;
     let (project, _warnings) = crate::model::project::discover(&repo)
-        .map_err(|d| NightlyError::Config(render_diagnostics(&d)))?;
+        .map_err(|d| NightlyError::Files(render_diagnostics(&d)))?;
     let names = space_names(&project, req.options.space.as_deref())?;
     let git = GitRepo::discover(req.repo_dir)?;
     let remote = match req.ctx.remote(req.options.remote.as_deref(), req.repo_dir) {
