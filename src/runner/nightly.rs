@@ -432,15 +432,7 @@ async fn one_space(
             commit: baseline.map(|(commit, _)| commit),
         };
     } else {
-        let mut quiet = |q: &QuestionResult| tracing::debug!(id = %q.id, "graded");
-        let results = evaluate::run(&prepared, &ws, req.repo_dir, &mut quiet)
-            .await
-            .map_err(config_if_unresolved)?;
-        let previous = baseline.as_ref().map(|(_, r)| r);
-        let report = report::build(&results, &prepared.project.settings.thresholds, previous);
-        night.live = Some(live_result(&report));
-        night.baseline = baseline_check(&report, baseline.map(|(c, _)| c), &prepared.project);
-        night.results = Some(results);
+        measure_live(req, &prepared, &ws, baseline, &mut night).await?;
     }
     track(req, &mut night, &prepared.project).await?;
     let github = &prepared.project.settings.github;
@@ -456,6 +448,26 @@ async fn one_space(
     }
     comment(req, &mut night).await?;
     Ok(night)
+}
+
+/// Evaluates the live space and compares it with the verified `baseline` (commit, results).
+async fn measure_live(
+    req: &Request<'_>,
+    prepared: &evaluate::Prepared,
+    ws: &Workspace,
+    baseline: Option<(String, RunResults)>,
+    night: &mut SpaceNight,
+) -> Result<(), NightlyError> {
+    let mut quiet = |q: &QuestionResult| tracing::debug!(id = %q.id, "graded");
+    let results = evaluate::run(prepared, ws, req.repo_dir, &mut quiet)
+        .await
+        .map_err(config_if_unresolved)?;
+    let previous = baseline.as_ref().map(|(_, r)| r);
+    let report = report::build(&results, &prepared.project.settings.thresholds, previous);
+    night.live = Some(live_result(&report));
+    night.baseline = baseline_check(&report, baseline.map(|(c, _)| c), &prepared.project);
+    night.results = Some(results);
+    Ok(())
 }
 
 /// The optimizer's input for `name`, with the simulator's limits and the `--max-questions`
