@@ -6,11 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod deploy;
 mod evaluate;
 mod fmt;
 mod init;
 mod log;
+mod nightly;
 mod optimize;
 mod patch;
 mod pr;
@@ -91,6 +93,10 @@ pub enum Command {
     Pr(pr::Args),
     /// Deploy a merged commit: plan desired vs live, apply, verify, record the baseline.
     Deploy(deploy::Args),
+    /// Evaluate the live spaces, track regressions and drift in an issue, and propose measured fixes as a pull request.
+    Nightly(nightly::Args),
+    /// Try the whole loop with no workspace and no GitHub account: the example repository, the simulator and a local stand-in for GitHub.
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -135,5 +141,7 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Optimize(args) => optimize::run(args).await,
         Command::Pr(args) => pr::run(args).await,
         Command::Deploy(args) => deploy::run(args).await,
+        Command::Nightly(args) => nightly::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }

@@ -9,8 +9,10 @@
 
 pub mod action;
 pub mod connect;
+pub mod demo;
 pub mod evaluate;
 pub mod live;
+pub mod nightly;
 pub mod optimize;
 pub mod pr;
 pub mod progress;
