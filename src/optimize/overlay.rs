@@ -365,6 +365,35 @@ mod tests {
     }
 
     #[test]
+    fn a_primary_key_rides_along_with_its_foreign_key_and_alone_has_no_equivalent() {
+        let key = Patch::new(Op::SetUcPrimaryKey {
+            file: "genie/uc/tables.yml".into(),
+            table: "main.shop.customers".into(),
+            old: Vec::new(),
+            new: vec!["id".into()],
+        });
+        let foreign_key = Patch::new(Op::AddUcForeignKey {
+            file: "genie/uc/tables.yml".into(),
+            table: "main.shop.orders".into(),
+            foreign_key: ForeignKeySpec {
+                columns: vec!["customer_id".into()],
+                references: "main.shop.customers(id)".into(),
+                name: None,
+            },
+        });
+        let files = DurableFiles::default();
+        let both = space_equivalent(&snapshot(), SPACE, &files, &[key.clone(), foreign_key]);
+        let types: Vec<String> = both
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.op.type_name())
+            .collect();
+        assert_eq!(types, ["add_join_spec"]);
+        let alone = space_equivalent(&snapshot(), SPACE, &files, &[key]);
+        assert!(alone.is_err_and(|e| e.contains("only be measured on a dev target")));
+    }
+
+    #[test]
     fn an_object_the_space_does_not_register_gets_no_overlay() {
         let ops = translate(Op::SetUcColumnComment {
             file: "genie/uc/tables.yml".into(),

@@ -213,3 +213,83 @@ fn join_spec(ctx: &Context, many: &Side, one: &Side, rel: Relationship) -> Optio
         },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::taxonomy::Finding;
+    use crate::model::settings::DurableFiles;
+    use crate::model::snapshot::RepoSnapshot;
+    use crate::optimize::case::{FailureCase, Question, Role};
+    use crate::optimize::context::{Schema, Settings};
+    use crate::optimize::rules::tests::{SPACE, SPACE_TEXT, failure, question};
+
+    const GOLD: &str = "SELECT c.name, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.customer_id GROUP BY c.name";
+    const ACTUAL: &str = "SELECT name, COUNT(*) FROM orders GROUP BY name";
+
+    /// A tables file in which `customers` declares `key` (`None`: no primary key).
+    fn tables_file(key: Option<&str>) -> String {
+        let key = key.map_or_else(String::new, |k| format!("    primary_key: [{k}]\n"));
+        format!(
+            "tables:\n  - name: main.shop.orders\n    columns:\n      - name: customer_id\n  - name: main.shop.customers\n{key}    columns:\n      - name: customer_id\n      - name: email\n"
+        )
+    }
+
+    /// The lever-1 proposals for one wrong-join failure, over `tables`.
+    fn lever_one(tables: &str) -> Vec<Proposal> {
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let files = DurableFiles::default();
+        snapshot.insert(&files.tables, tables);
+        let q: Question = question("q1", "Orders per customer", GOLD, Role::Train);
+        let mut case: FailureCase = failure(&q, ACTUAL);
+        case.findings = vec![Finding::whole(FailureType::WrongJoin, "join missing")];
+        let (schema, settings) = (Schema::default(), Settings::default());
+        let ctx = Context::new(
+            &snapshot,
+            SPACE,
+            &files,
+            &schema,
+            &settings,
+            std::slice::from_ref(&q),
+            std::slice::from_ref(&case),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        propose(1, &ctx)
+    }
+
+    fn summaries(proposals: &[Proposal]) -> Vec<String> {
+        proposals
+            .iter()
+            .flat_map(|p| &p.patches)
+            .map(Patch::summary)
+            .collect()
+    }
+
+    #[test]
+    fn a_parent_without_a_primary_key_gets_one_in_the_same_proposal_as_the_foreign_key() {
+        let out = lever_one(&tables_file(None));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(
+            summaries(&out),
+            [
+                "lever 1 · customers · add primary key (customer_id)",
+                "lever 1 · orders(customer_id) · add foreign key → main.shop.customers(customer_id)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parent_keyed_on_the_referenced_column_gets_only_the_foreign_key() {
+        let out = lever_one(&tables_file(Some("customer_id")));
+        assert_eq!(
+            summaries(&out),
+            ["lever 1 · orders(customer_id) · add foreign key → main.shop.customers(customer_id)"]
+        );
+    }
+
+    #[test]
+    fn a_parent_keyed_on_other_columns_gets_no_foreign_key() {
+        assert_eq!(lever_one(&tables_file(Some("email"))), Vec::new());
+    }
+}
