@@ -21,9 +21,13 @@
 //!         tags: {pii: none}                         # ALTER TABLE … ALTER COLUMN … SET TAGS
 //! ```
 //!
+//! A foreign key must reference exactly its parent's `primary_key` when the parent is in the
+//! file (Databricks refuses any other); [`load`] reports one that does not.
+//!
 //! [`load`] reads and validates a file; the edit functions change one thing and return the new
 //! text (built on [`crate::model::yaml_edit`], so nothing else in the file moves);
-//! [`TablesFile::ddl`] renders the Databricks SQL that applies a [`Change`] to the live table.
+//! [`TablesFile::ddl`] renders the Databricks SQL that applies a [`Change`] to the live table
+//! ([`TablesFile::ddl_for`] many changes, in an order Databricks accepts).
 //! Synonyms have no Unity Catalog DDL: Genie reads them from the space's column configs.
 
 use std::collections::BTreeMap;
