@@ -567,10 +567,17 @@ fn validate_keys(r: &mut Reader<'_>, file: &TablesFile, table: &TableMeta, node:
         let Some(target) = file.table(&fk.table) else {
             continue;
         };
-        for column in fk.ref_columns.iter().filter(|c| !declared(target, c)) {
+        let mut missing = fk
+            .ref_columns
+            .iter()
+            .filter(|c| !declared(target, c))
+            .peekable();
+        let complete = missing.peek().is_none();
+        for column in missing {
             r.error(fk_node, format!("foreign key references `{}({column})`, but that table has no column `{column}`", fk.table), "reference a declared column of that table");
         }
-        if !same_columns(&target.primary_key, &fk.ref_columns) {
+        let paired = fk.columns.len() == fk.ref_columns.len();
+        if complete && paired && !same_columns(&target.primary_key, &fk.ref_columns) {
             let (message, hint) = parent_key_mismatch(fk, target);
             r.error(fk_node, message, hint);
         }
