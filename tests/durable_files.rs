@@ -313,6 +313,10 @@ fn render_tables(tables: &[GenTable]) -> String {
         if let Some(c) = &t.comment {
             write_comment(&mut out, "    ", c);
         }
+        if t.name.ends_with(".t0") {
+            // the parent of every generated foreign key: Databricks needs its primary key
+            out.push_str("    primary_key: [col_0]\n");
+        }
         if t.fk {
             out.push_str("    foreign_keys:\n      - columns: [col_0]\n        references: ${catalog}.sales.t0(col_0)\n");
         }

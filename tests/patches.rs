@@ -591,6 +591,12 @@ fn every_patch(g: &Gen) -> Vec<Patch> {
             old: Some(g.comment.clone()),
             new: None,
         },
+        Op::SetUcPrimaryKey {
+            file: TABLES.into(),
+            table: "main.wb.bookings".into(),
+            old: vec![],
+            new: vec!["user_id".into(), "created_at".into()],
+        },
     ];
     ops.into_iter().map(Patch::new).collect()
 }
@@ -657,7 +663,7 @@ fn the_generator_covers_every_documented_patch_type() {
         .current();
     let generated: BTreeSet<String> = every_patch(&g).iter().map(|p| p.op.type_name()).collect();
     assert_eq!(generated, all_type_names());
-    assert_eq!(generated.len(), 39);
+    assert_eq!(generated.len(), 40);
 }
 
 #[test]
@@ -925,4 +931,80 @@ mod cli {
         let stderr = stderr.replace(file.to_str().unwrap(), "bad.json");
         insta::assert_snapshot!(stderr);
     }
+}
+
+/// A tables file whose `users` table has no primary key yet.
+const KEYLESS: &str = "tables:\n  - name: main.wb.bookings\n    primary_key: [booking_id]\n    columns:\n      - name: booking_id\n      - name: user_id\n  - name: main.wb.users\n    comment: One row per guest.\n    columns:\n      - name: user_id\n";
+
+fn keyless() -> RepoSnapshot {
+    let mut s = RepoSnapshot::new();
+    s.insert(TABLES, KEYLESS);
+    s
+}
+
+fn user_key(old: &[&str], new: &[&str]) -> Patch {
+    let strings = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect();
+    Patch::new(Op::SetUcPrimaryKey {
+        file: TABLES.into(),
+        table: "main.wb.users".into(),
+        old: strings(old),
+        new: strings(new),
+    })
+}
+
+fn user_foreign_key() -> Patch {
+    Patch::new(Op::AddUcForeignKey {
+        file: TABLES.into(),
+        table: "main.wb.bookings".into(),
+        foreign_key: ForeignKeySpec {
+            columns: vec!["user_id".into()],
+            references: "main.wb.users(user_id)".into(),
+            name: None,
+        },
+    })
+}
+
+#[test]
+fn a_foreign_key_to_a_parent_without_that_primary_key_is_refused() {
+    let err = patch::apply(&keyless(), &user_foreign_key()).unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn a_primary_key_and_the_foreign_key_that_needs_it_apply_as_one_set_and_undo_in_order() {
+    let before = keyless();
+    let set = vec![user_foreign_key(), user_key(&[], &["user_id"])];
+    let after = patch::apply_all(&before, &set, 5).unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(patch::render_diff(&before, &after));
+    let undo: Vec<Patch> = set.iter().map(patch::inverse).collect();
+    let back = patch::apply_all(&after, &undo, 5).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, before);
+}
+
+#[test]
+fn a_primary_key_a_foreign_key_references_cannot_be_removed_or_moved() {
+    let keyed = patch::apply_all(
+        &keyless(),
+        &[user_foreign_key(), user_key(&[], &["user_id"])],
+        5,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for change in [
+        user_key(&["user_id"], &[]),
+        user_key(&["user_id"], &["comment"]),
+    ] {
+        let refused = patch::apply(&keyed, &change).is_err();
+        assert!(refused, "{} was applied", change.summary());
+    }
+}
+
+#[test]
+fn a_stale_or_repeated_primary_key_is_refused_with_what_was_found() {
+    let stale = patch::apply(&keyless(), &user_key(&["id"], &["user_id"])).unwrap_err();
+    let twice = patch::apply(&keyless(), &user_key(&[], &["user_id", "USER_ID"])).unwrap_err();
+    insta::assert_snapshot!(format!("{stale}\n{twice}"));
+    assert_eq!(
+        user_key(&[], &["user_id"]).summary(),
+        "lever 1 · users · add primary key (user_id)"
+    );
 }

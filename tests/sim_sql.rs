@@ -415,6 +415,7 @@ fn metadata_ddl_shows_up_in_information_schema() {
         "ALTER TABLE main.wanderbricks.bookings ALTER COLUMN total_amount COMMENT 'Booking value incl. fees'",
         "ALTER TABLE main.wanderbricks.bookings SET TAGS ('domain' = 'sales')",
         "ALTER TABLE main.wanderbricks.bookings ALTER COLUMN status SET TAGS ('enum' = 'yes')",
+        "ALTER TABLE main.wanderbricks.properties ADD CONSTRAINT properties_pk PRIMARY KEY (property_id)",
         "ALTER TABLE main.wanderbricks.bookings ADD CONSTRAINT bookings_property_fk FOREIGN KEY (property_id) REFERENCES main.wanderbricks.properties (property_id)",
     ];
     for sql in statements {

@@ -21,9 +21,13 @@
 //!         tags: {pii: none}                         # ALTER TABLE … ALTER COLUMN … SET TAGS
 //! ```
 //!
+//! A foreign key must reference exactly its parent's `primary_key` when the parent is in the
+//! file (Databricks refuses any other); [`load`] reports one that does not.
+//!
 //! [`load`] reads and validates a file; the edit functions change one thing and return the new
 //! text (built on [`crate::model::yaml_edit`], so nothing else in the file moves);
-//! [`TablesFile::ddl`] renders the Databricks SQL that applies a [`Change`] to the live table.
+//! [`TablesFile::ddl`] renders the Databricks SQL that applies a [`Change`] to the live table
+//! ([`TablesFile::ddl_for`] many changes, in an order Databricks accepts).
 //! Synonyms have no Unity Catalog DDL: Genie reads them from the space's column configs.
 
 use std::collections::BTreeMap;
@@ -140,33 +144,12 @@ impl TablesFile {
                 })
                 .unwrap_or_default(),
             Change::Tags { column, unset, .. } => tag_ddl(&name, table, column.as_deref(), unset),
-            Change::PrimaryKey { .. } if table.primary_key.is_empty() => {
-                vec![format!("ALTER TABLE {name} DROP PRIMARY KEY IF EXISTS")]
-            }
-            Change::PrimaryKey { .. } => {
-                let last = split_name(&table.name).last().cloned().unwrap_or_default();
-                let constraint = quote_ident(&format!("pk_{last}"));
-                vec![
-                    format!("ALTER TABLE {name} DROP PRIMARY KEY IF EXISTS"),
-                    format!(
-                        "ALTER TABLE {name} ADD CONSTRAINT {constraint} PRIMARY KEY ({})",
-                        quote_list(&table.primary_key)
-                    ),
-                ]
-            }
+            Change::PrimaryKey { .. } => self.primary_key_ddl(table),
             Change::ForeignKeyAdded { columns, .. } => table
                 .foreign_keys
                 .iter()
                 .find(|fk| &fk.columns == columns)
-                .map(|fk| {
-                    vec![format!(
-                        "ALTER TABLE {name} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-                        quote_ident(&fk.constraint_name(&table.name)),
-                        quote_list(&fk.columns),
-                        quote_name(&fk.table),
-                        quote_list(&fk.ref_columns)
-                    )]
-                })
+                .map(|fk| vec![foreign_key_ddl(table, fk)])
                 .unwrap_or_default(),
             Change::ForeignKeyRemoved { columns, .. } => {
                 vec![format!(
@@ -177,6 +160,94 @@ impl TablesFile {
             Change::Synonyms { .. } => Vec::new(),
         }
     }
+
+    /// The statements for many changes of this file, in an order Databricks accepts: removed
+    /// foreign keys first, then primary-key changes (each re-adding the keys that reference the
+    /// table), then added foreign keys that no primary-key change re-added already, then every
+    /// other change in the order given. Use it rather than [`TablesFile::ddl`] per change when
+    /// one edit may declare a parent's primary key and a foreign key to it together.
+    pub fn ddl_for(&self, changes: &[Change]) -> Vec<String> {
+        let stage = |change: &Change| match change {
+            Change::ForeignKeyRemoved { .. } => 0,
+            Change::PrimaryKey { .. } => 1,
+            Change::ForeignKeyAdded { .. } => 2,
+            _ => 3,
+        };
+        let mut ordered: Vec<&Change> = changes.iter().collect();
+        ordered.sort_by_key(|c| stage(c));
+        let rekeyed: Vec<&TableMeta> = ordered
+            .iter()
+            .filter_map(|c| match c {
+                Change::PrimaryKey { table } => self.table(table),
+                _ => None,
+            })
+            .collect();
+        let readded = |change: &Change| match change {
+            Change::ForeignKeyAdded { table, columns } => self.table(table).is_some_and(|t| {
+                t.foreign_keys.iter().any(|fk| {
+                    &fk.columns == columns && rekeyed.iter().any(|p| same_table(&p.name, &fk.table))
+                })
+            }),
+            _ => false,
+        };
+        ordered
+            .into_iter()
+            .filter(|c| !readded(c))
+            .flat_map(|c| self.ddl(c))
+            .collect()
+    }
+
+    /// A primary-key change: drop the old key with `CASCADE` (Databricks refuses to drop a key a
+    /// foreign key references), add the new one, then re-add every foreign key of the file that
+    /// references this table, in file order. A removed key re-adds nothing: a foreign key to a
+    /// table without a primary key does not validate ([`load`] reports it).
+    fn primary_key_ddl(&self, table: &TableMeta) -> Vec<String> {
+        let name = quote_name(&table.name);
+        let mut out = vec![format!(
+            "ALTER TABLE {name} DROP PRIMARY KEY IF EXISTS CASCADE"
+        )];
+        if table.primary_key.is_empty() {
+            return out;
+        }
+        let last = split_name(&table.name).last().cloned().unwrap_or_default();
+        out.push(format!(
+            "ALTER TABLE {name} ADD CONSTRAINT {} PRIMARY KEY ({})",
+            quote_ident(&format!("pk_{last}")),
+            quote_list(&table.primary_key)
+        ));
+        for child in &self.tables {
+            for fk in child
+                .foreign_keys
+                .iter()
+                .filter(|fk| same_table(&fk.table, &table.name))
+            {
+                out.push(foreign_key_ddl(child, fk));
+            }
+        }
+        out
+    }
+}
+
+/// `ALTER TABLE owner ADD CONSTRAINT … FOREIGN KEY (…) REFERENCES parent (…)`.
+fn foreign_key_ddl(owner: &TableMeta, fk: &ForeignKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        quote_name(&owner.name),
+        quote_ident(&fk.constraint_name(&owner.name)),
+        quote_list(&fk.columns),
+        quote_name(&fk.table),
+        quote_list(&fk.ref_columns)
+    )
+}
+
+/// Whether two table names (as written in the file) name the same table.
+fn same_table(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Whether two column lists are the same columns in the same order (names case-insensitive).
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
 fn tag_ddl(name: &str, table: &TableMeta, column: Option<&str>, unset: &[String]) -> Vec<String> {
@@ -496,10 +567,49 @@ fn validate_keys(r: &mut Reader<'_>, file: &TablesFile, table: &TableMeta, node:
         let Some(target) = file.table(&fk.table) else {
             continue;
         };
-        for column in fk.ref_columns.iter().filter(|c| !declared(target, c)) {
+        let mut missing = fk
+            .ref_columns
+            .iter()
+            .filter(|c| !declared(target, c))
+            .peekable();
+        let complete = missing.peek().is_none();
+        for column in missing {
             r.error(fk_node, format!("foreign key references `{}({column})`, but that table has no column `{column}`", fk.table), "reference a declared column of that table");
         }
+        let paired = fk.columns.len() == fk.ref_columns.len();
+        if complete && paired && !same_columns(&target.primary_key, &fk.ref_columns) {
+            let (message, hint) = parent_key_mismatch(fk, target);
+            r.error(fk_node, message, hint);
+        }
     }
+}
+
+/// The error for a foreign key whose referenced columns are not its parent's primary key
+/// (Databricks refuses such a key: it must reference the parent's `PRIMARY KEY`).
+fn parent_key_mismatch(fk: &ForeignKey, parent: &TableMeta) -> (String, String) {
+    let referenced = fk.references();
+    if parent.primary_key.is_empty() {
+        return (
+            format!(
+                "foreign key references `{referenced}`, but `{}` declares no primary key",
+                parent.name
+            ),
+            format!(
+                "add `primary_key: [{}]` to `{}`: Databricks accepts a foreign key only to its parent's primary key",
+                fk.ref_columns.join(", "),
+                parent.name
+            ),
+        );
+    }
+    (
+        format!(
+            "foreign key references `{referenced}`, but the primary key of `{}` is ({})",
+            parent.name,
+            parent.primary_key.join(", ")
+        ),
+        "reference exactly the parent's primary-key columns, in order (Databricks accepts no other)"
+            .to_owned(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,6 +837,26 @@ pub fn unset_tag(
     yaml_edit::remove_key(text, &owner.key("tags"), key)
 }
 
+/// Sets a table's primary key (an empty list removes `primary_key`). A new key is written in
+/// flow style after `tags`, `comment` or `name`, where the file format lists it.
+pub fn set_primary_key(text: &str, table: &str, columns: &[String]) -> Result<String, EditError> {
+    let path = table_path(table);
+    let root = yaml_edit::parse(text)?;
+    let node = yaml_edit::locate(&root, &path)?;
+    let present = node.get("primary_key").is_some();
+    match (columns.is_empty(), present) {
+        (true, true) => yaml_edit::remove_key(text, &path, "primary_key"),
+        (true, false) => Ok(text.to_owned()),
+        (false, true) => yaml_edit::replace_sequence(text, &path.key("primary_key"), columns),
+        (false, false) => {
+            let after = ["tags", "comment", "name"]
+                .into_iter()
+                .find(|k| node.get(k).is_some());
+            yaml_edit::insert_key(text, &path, "primary_key", Value::strs(columns), after)
+        }
+    }
+}
+
 /// Adds a foreign key to a table (creating `foreign_keys` when absent).
 pub fn add_foreign_key(text: &str, table: &str, fk: &ForeignKey) -> Result<String, EditError> {
     append_or_create(
@@ -886,6 +1016,7 @@ tables:
         };
         let text = add_foreign_key(&text, t, &fk).unwrap();
         let text = add_column(&text, t, "property_id").unwrap();
+        let text = set_primary_key(&text, &fk.table, &["property_id".into()]).unwrap();
         let file = load("t.yaml", &text);
         assert!(!file.has_errors(), "{:?}", file.diagnostics);
         let file = file.value;
@@ -908,10 +1039,104 @@ tables:
                 columns: vec!["property_id".into()],
             },
             Change::PrimaryKey { table: t.into() },
+            Change::PrimaryKey {
+                table: fk.table.clone(),
+            },
             Change::TableComment { table: t.into() },
         ];
         let ddl: Vec<String> = changes.iter().flat_map(|c| file.ddl(c)).collect();
         insta::assert_snapshot!(ddl.join("\n"));
+    }
+
+    const BOOKINGS: &str = "${catalog}.${gold_schema}.bookings";
+    const PROPERTIES: &str = "${catalog}.${gold_schema}.properties";
+
+    /// [`FILE`] with `bookings.property_id → properties(property_id)` and properties' key.
+    fn keyed_file() -> String {
+        let text = add_column(FILE, BOOKINGS, "property_id").unwrap();
+        let fk = ForeignKey {
+            name: None,
+            columns: vec!["property_id".into()],
+            table: PROPERTIES.into(),
+            ref_columns: vec!["property_id".into()],
+        };
+        let text = add_foreign_key(&text, BOOKINGS, &fk).unwrap();
+        set_primary_key(&text, PROPERTIES, &["property_id".into()]).unwrap()
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load("t.yaml", text)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_primary_key_is_written_after_the_comment_and_removed_byte_for_byte() {
+        let edited = set_primary_key(FILE, PROPERTIES, &["property_id".into()]).unwrap();
+        assert!(edited.contains("properties\n    primary_key: [property_id]\n    columns:"));
+        assert_eq!(set_primary_key(&edited, PROPERTIES, &[]).unwrap(), FILE);
+        let changed = set_primary_key(FILE, BOOKINGS, &["status".into()]).unwrap();
+        assert_eq!(changed, FILE.replace("[booking_id]", "[status]"));
+    }
+
+    #[test]
+    fn a_foreign_key_must_reference_its_parents_primary_key() {
+        assert_eq!(errors(&keyed_file()), Vec::<String>::new());
+        let without = set_primary_key(&keyed_file(), PROPERTIES, &[]).unwrap();
+        let other = set_primary_key(
+            &keyed_file(),
+            PROPERTIES,
+            &["property_id".into(), "x".into()],
+        )
+        .unwrap()
+        .replace(
+            "      - name: property_id\n",
+            "      - name: property_id\n      - name: x\n",
+        );
+        insta::assert_snapshot!([errors(&without), errors(&other)].concat().join("\n"));
+    }
+
+    #[test]
+    fn a_primary_key_change_cascades_and_re_adds_the_keys_that_reference_the_table() {
+        let file = load("t.yaml", &keyed_file()).value;
+        let change = Change::PrimaryKey {
+            table: PROPERTIES.into(),
+        };
+        insta::assert_snapshot!(file.ddl(&change).join("\n"));
+        let removed = set_primary_key(FILE, BOOKINGS, &[]).unwrap();
+        let removed = load("t.yaml", &removed).value;
+        let change = Change::PrimaryKey {
+            table: BOOKINGS.into(),
+        };
+        assert_eq!(
+            removed.ddl(&change),
+            ["ALTER TABLE ${catalog}.${gold_schema}.bookings DROP PRIMARY KEY IF EXISTS CASCADE"]
+        );
+    }
+
+    #[test]
+    fn many_changes_declare_the_parent_key_before_the_foreign_key_and_add_it_once() {
+        let file = load("t.yaml", &keyed_file()).value;
+        let changes = [
+            Change::ForeignKeyAdded {
+                table: BOOKINGS.into(),
+                columns: vec!["property_id".into()],
+            },
+            Change::TableComment {
+                table: BOOKINGS.into(),
+            },
+            Change::ForeignKeyRemoved {
+                table: BOOKINGS.into(),
+                columns: vec!["user_id".into()],
+            },
+            Change::PrimaryKey {
+                table: PROPERTIES.into(),
+            },
+        ];
+        insta::assert_snapshot!(file.ddl_for(&changes).join("\n"));
     }
 
     #[test]

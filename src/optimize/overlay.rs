@@ -10,6 +10,7 @@
 //! | UC column / table comment | the column's / table's space description (none when the space already describes it: its own description hides the UC comment from Genie too) |
 //! | UC column synonym | the column config's synonym |
 //! | UC foreign key (one column) | a `MANY_TO_ONE` join spec between the two data sources |
+//! | UC primary key declared for a foreign key of the same set | nothing of its own: it rides along with that key's join spec |
 //! | metric-view field synonym / comment | the view's column config synonym / description |
 //! | function `COMMENT` extended with `BEST FOR: words` | `For <words> questions use <function>` instruction |
 //!
@@ -34,6 +35,7 @@ pub fn is_durable(patch: &Patch) -> bool {
             | Op::AddUcColumnSynonym { .. }
             | Op::RemoveUcColumnSynonym { .. }
             | Op::SetUcTag { .. }
+            | Op::SetUcPrimaryKey { .. }
             | Op::AddUcForeignKey { .. }
             | Op::RemoveUcForeignKey { .. }
             | Op::SetMvComment { .. }
@@ -72,6 +74,7 @@ pub fn space_equivalent(
         space_path,
         files,
         space,
+        key_parents: key_parents(patches),
     };
     let mut out = Vec::new();
     for patch in patches {
@@ -95,6 +98,22 @@ struct Overlay<'a> {
     space_path: &'a str,
     files: &'a DurableFiles,
     space: SerializedSpace,
+    /// The tables (short names) the set's added foreign keys reference.
+    key_parents: Vec<String>,
+}
+
+/// The short names of the tables the added foreign keys of `patches` reference.
+fn key_parents(patches: &[Patch]) -> Vec<String> {
+    patches
+        .iter()
+        .filter_map(|p| match &p.op {
+            Op::AddUcForeignKey { foreign_key, .. } => {
+                let (parent, _) = foreign_key.references.split_once('(')?;
+                Some(short(parent.trim()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 impl Overlay<'_> {
@@ -116,6 +135,9 @@ impl Overlay<'_> {
             Op::AddUcForeignKey {
                 table, foreign_key, ..
             } => self.join(table, foreign_key)?,
+            Op::SetUcPrimaryKey { table, .. } if self.key_parents.contains(&short(table)) => {
+                Vec::new()
+            }
             Op::AddMvSynonym {
                 file,
                 name,
@@ -340,6 +362,35 @@ mod tests {
                 Relationship::ManyToOne.marker()
             ]
         );
+    }
+
+    #[test]
+    fn a_primary_key_rides_along_with_its_foreign_key_and_alone_has_no_equivalent() {
+        let key = Patch::new(Op::SetUcPrimaryKey {
+            file: "genie/uc/tables.yml".into(),
+            table: "main.shop.customers".into(),
+            old: Vec::new(),
+            new: vec!["id".into()],
+        });
+        let foreign_key = Patch::new(Op::AddUcForeignKey {
+            file: "genie/uc/tables.yml".into(),
+            table: "main.shop.orders".into(),
+            foreign_key: ForeignKeySpec {
+                columns: vec!["customer_id".into()],
+                references: "main.shop.customers(id)".into(),
+                name: None,
+            },
+        });
+        let files = DurableFiles::default();
+        let both = space_equivalent(&snapshot(), SPACE, &files, &[key.clone(), foreign_key]);
+        let types: Vec<String> = both
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.op.type_name())
+            .collect();
+        assert_eq!(types, ["add_join_spec"]);
+        let alone = space_equivalent(&snapshot(), SPACE, &files, &[key]);
+        assert!(alone.is_err_and(|e| e.contains("only be measured on a dev target")));
     }
 
     #[test]

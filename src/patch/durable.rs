@@ -128,6 +128,21 @@ fn edit(file: &str, text: &str, op: &Op) -> Result<String, Problem> {
             };
             edited(&object, result)
         }
+        Op::SetUcPrimaryKey {
+            table, old, new, ..
+        } => {
+            let doc = read(tables::load(file, text))?;
+            let t = uc_table(&doc, table)?;
+            if t.primary_key != *old {
+                return Err(Problem::Guard {
+                    object,
+                    expected: describe_key(old),
+                    found: describe_key(&t.primary_key),
+                });
+            }
+            check_key_columns(&object, new)?;
+            edited(&object, tables::set_primary_key(text, &t.name, new))
+        }
         Op::AddUcForeignKey {
             table, foreign_key, ..
         } => {
@@ -457,6 +472,34 @@ fn to_model(spec: &ForeignKeySpec, object: &str) -> Result<tables::ForeignKey, P
         table: table.to_owned(),
         ref_columns,
     })
+}
+
+/// A primary key for messages: `(a, b)` or `no primary key`.
+fn describe_key(columns: &[String]) -> String {
+    if columns.is_empty() {
+        "no primary key".to_owned()
+    } else {
+        format!("({})", columns.join(", "))
+    }
+}
+
+/// A new primary key names each column once, and no column by an empty name.
+fn check_key_columns(object: &str, columns: &[String]) -> Result<(), Problem> {
+    let invalid = |message: String| Problem::Invalid {
+        object: object.to_owned(),
+        message,
+    };
+    if columns.iter().any(|c| c.trim().is_empty()) {
+        return Err(invalid("a primary-key column has an empty name".to_owned()));
+    }
+    for (i, column) in columns.iter().enumerate() {
+        if columns[..i].iter().any(|c| c.eq_ignore_ascii_case(column)) {
+            return Err(invalid(format!(
+                "the primary key names column `{column}` twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn describe_fk(fk: &tables::ForeignKey) -> String {

@@ -183,6 +183,17 @@ fn invert(op: Op) -> Op {
             old: new,
             new: old,
         },
+        SetUcPrimaryKey {
+            file,
+            table,
+            old,
+            new,
+        } => SetUcPrimaryKey {
+            file,
+            table,
+            old: new,
+            new: old,
+        },
         AddUcForeignKey {
             file,
             table,

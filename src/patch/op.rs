@@ -272,6 +272,16 @@ pub enum Op {
         old: Option<String>,
         new: Option<String>,
     },
+    /// Sets a table's informational primary key: `old` is the key expected now, `new` the key
+    /// wanted (an empty list means "none": declares a key from nothing, or removes it).
+    SetUcPrimaryKey {
+        file: String,
+        table: String,
+        #[serde(default)]
+        old: Vec<String>,
+        #[serde(default)]
+        new: Vec<String>,
+    },
     /// Adds an informational foreign key.
     AddUcForeignKey {
         file: String,
@@ -412,6 +422,7 @@ impl Op {
             | AddUcColumnSynonym { file, .. }
             | RemoveUcColumnSynonym { file, .. }
             | SetUcTag { file, .. }
+            | SetUcPrimaryKey { file, .. }
             | AddUcForeignKey { file, .. }
             | RemoveUcForeignKey { file, .. }
             | SetMvComment { file, .. }

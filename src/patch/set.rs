@@ -9,12 +9,16 @@
 //! (add/remove of the same thing, add/update, update/remove, hide/unhide) without its
 //! string-keyed false matches.
 //!
-//! **Order**: lever, file, object, then removals (by descending index), edits, additions (by
-//! ascending index); ties by the patch's canonical JSON. Applying a set and then the inverses of
-//! its patches in this order restores the snapshot.
+//! **Order**: lever, file, then key constraints in the order Databricks needs them (removed
+//! foreign keys before everything else, added foreign keys after everything else, so a
+//! parent's primary key is declared before a key references it and removed after), object,
+//! then removals (by descending index), edits, additions (by ascending index); ties by the
+//! patch's canonical JSON. Applying a set and then the inverses of its patches in this order
+//! restores the snapshot.
 
 use std::collections::BTreeSet;
 
+use super::op::Op;
 use super::target::{Facet, Object};
 use super::{Patch, PatchError, apply, canonical_json, sha256_hex};
 use crate::model::snapshot::RepoSnapshot;
@@ -23,14 +27,25 @@ use crate::model::snapshot::RepoSnapshot;
 pub const DEFAULT_MAX_OBJECTS: usize = 5;
 
 /// Where a patch sorts in a set.
-fn sort_key(patch: &Patch) -> (u8, String, Object, (u8, i64), String) {
+fn sort_key(patch: &Patch) -> (u8, String, u8, Object, (u8, i64), String) {
     (
         patch.lever,
         patch.op.file().to_owned(),
+        key_stage(&patch.op),
         patch.op.object(),
         patch.op.rank(),
         canonical_json(&patch.op),
     )
+}
+
+/// Foreign-key removals first, foreign-key additions last, everything else between: a foreign
+/// key validates only while its parent's primary key is the referenced columns.
+fn key_stage(op: &Op) -> u8 {
+    match op {
+        Op::RemoveUcForeignKey { .. } => 0,
+        Op::AddUcForeignKey { .. } => 2,
+        _ => 1,
+    }
 }
 
 /// The patches (ids resolved) with their 1-based positions in `patches`, in application order.

@@ -147,6 +147,7 @@ fn levers(op: &Op) -> &'static [u8] {
         | AddUcColumnSynonym { .. }
         | RemoveUcColumnSynonym { .. }
         | SetUcTag { .. }
+        | SetUcPrimaryKey { .. }
         | AddUcForeignKey { .. }
         | RemoveUcForeignKey { .. } => &[1],
         SetMvComment { .. }
@@ -217,7 +218,7 @@ impl Op {
                     identifier: function.identifier.clone(),
                 }
             }
-            SetUcTableComment { table, .. } => Object::UcTable {
+            SetUcTableComment { table, .. } | SetUcPrimaryKey { table, .. } => Object::UcTable {
                 table: table.clone(),
             },
             SetUcTag {
@@ -292,6 +293,7 @@ impl Op {
             | SetFunctionParamComment { .. } => field("comment"),
             SetMvDisplayName { .. } => field("display name"),
             SetUcTag { key, .. } => Facet::Field(format!("tag {key}")),
+            SetUcPrimaryKey { .. } => field("primary key"),
             _ => Facet::Whole,
         }
     }
@@ -359,6 +361,7 @@ impl Op {
             | SetFunctionParamComment { old: None, .. }
             | SetUcTag { old: None, .. }
             | SetTableProperty { old: None, .. } => Risk::Low,
+            SetUcPrimaryKey { old, .. } if old.is_empty() => Risk::Low,
             SetColumnFormatAssistance {
                 new: Some(true), ..
             }
@@ -373,6 +376,7 @@ impl Op {
             | RemoveUcForeignKey { .. }
             | RemoveMvMeasure { .. }
             | SetUcTag { new: None, .. } => Risk::High,
+            SetUcPrimaryKey { new, .. } if new.is_empty() => Risk::High,
             SetTextInstruction { new, .. } if new.is_empty() => Risk::High,
             _ => Risk::Medium,
         }
@@ -439,6 +443,11 @@ impl Op {
             SetUcTag { key, old, new, .. } => {
                 setter(&format!("tag {key}"), old.is_some(), new.clone())
             }
+            SetUcPrimaryKey { old, new, .. } => match (old.is_empty(), new.is_empty()) {
+                (_, true) => "remove primary key".to_owned(),
+                (true, false) => format!("add primary key ({})", new.join(", ")),
+                (false, false) => format!("set primary key ({})", new.join(", ")),
+            },
             AddUcForeignKey { foreign_key, .. } => {
                 format!("add foreign key → {}", foreign_key.references)
             }

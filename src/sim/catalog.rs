@@ -379,6 +379,27 @@ pub enum CatalogError {
         "the primary key of `{table}` is referenced by foreign key `{by}`; drop that first or use CASCADE"
     )]
     PrimaryKeyReferenced { table: QualifiedName, by: String },
+    /// A foreign key whose referenced columns are not its parent's primary key.
+    #[error("{}", parent_key_message(.parent, .referenced, .primary_key))]
+    NoParentKey {
+        parent: QualifiedName,
+        referenced: Vec<String>,
+        /// The parent's primary key (empty when it has none).
+        primary_key: Vec<String>,
+    },
+}
+
+fn parent_key_message(parent: &QualifiedName, referenced: &[String], key: &[String]) -> String {
+    if key.is_empty() {
+        return format!(
+            "Table `{parent}` does not have either a primary key constraint or a UNIQUE constraint; a foreign key can reference only its primary key"
+        );
+    }
+    format!(
+        "the referenced columns ({}) are not the primary key ({}) of `{parent}`",
+        referenced.join(", "),
+        key.join(", ")
+    )
 }
 
 /// How dropping a primary key treats foreign keys that reference it.
@@ -618,7 +639,32 @@ impl Catalog {
         Ok(())
     }
 
-    /// Adds an informational foreign key (replacing one with the same constraint name).
+    /// Whether `foreign_key` references exactly its parent's primary key, as Databricks requires
+    /// of `ADD CONSTRAINT … FOREIGN KEY` (column names compared case-insensitively, in order).
+    pub fn check_parent_key(&self, foreign_key: &ForeignKey) -> Result<(), CatalogError> {
+        let parent = &foreign_key.referenced_table;
+        let table = self
+            .table(parent)
+            .ok_or_else(|| CatalogError::TableNotFound(parent.clone()))?;
+        let (key, referenced) = (&table.primary_key, &foreign_key.referenced_columns);
+        let same = key.len() == referenced.len()
+            && key
+                .iter()
+                .zip(referenced)
+                .all(|(k, r)| k.eq_ignore_ascii_case(r));
+        if same {
+            return Ok(());
+        }
+        Err(CatalogError::NoParentKey {
+            parent: parent.clone(),
+            referenced: referenced.clone(),
+            primary_key: key.clone(),
+        })
+    }
+
+    /// Adds an informational foreign key (replacing one with the same constraint name). The
+    /// parent's key is not checked here, so a whole tables file can be loaded in any order;
+    /// a statement checks it first with [`Catalog::check_parent_key`].
     pub fn add_foreign_key(
         &mut self,
         table: &QualifiedName,

@@ -135,6 +135,11 @@ impl SqlError {
             CatalogError::PrimaryKeyReferenced { .. } => {
                 Self::new("CONSTRAINT_DEPENDENCY", "2BP01", error.to_string())
             }
+            CatalogError::NoParentKey { .. } => Self::new(
+                "UC_REFERENTIAL_CONSTRAINT_DOES_NOT_EXIST",
+                "42704",
+                error.to_string(),
+            ),
         }
     }
 }
@@ -720,7 +725,9 @@ impl SqlEngine {
                 catalog.set_column_nullable(&table, &column, nullable)
             }
             Ddl::PrimaryKey(table, name, columns) => catalog.add_primary_key(&table, name, columns),
-            Ddl::ForeignKey(table, key) => catalog.add_foreign_key(&table, key),
+            Ddl::ForeignKey(table, key) => catalog
+                .check_parent_key(&key)
+                .and_then(|()| catalog.add_foreign_key(&table, key)),
             Ddl::Drop(table, target, drop) => drop_constraint(catalog, &table, &target, drop),
         };
         result.map_err(SqlError::from_catalog)
@@ -1516,6 +1523,44 @@ mod tests {
                 &format!("ALTER TABLE {BOOKINGS} DROP CONSTRAINT IF EXISTS nope CASCADE"),
             ],
         );
+    }
+
+    #[test]
+    fn a_foreign_key_to_anything_but_the_parents_primary_key_is_refused() {
+        let mut engine = engine();
+        let add_fk = format!(
+            "ALTER TABLE {BOOKINGS} ADD CONSTRAINT fk_b_p FOREIGN KEY (property_id) REFERENCES {PROPERTIES} (property_id)"
+        );
+        let refused = |engine: &mut SqlEngine| {
+            engine
+                .execute(&add_fk, &[])
+                .err()
+                .map(|e| (e.error_class.clone(), e.to_string()))
+                .unwrap_or_default()
+        };
+        let (code, message) = refused(&mut engine);
+        assert_eq!(code, "UC_REFERENTIAL_CONSTRAINT_DOES_NOT_EXIST");
+        assert!(
+            message.contains("does not have either a primary key constraint"),
+            "{message}"
+        );
+        run(
+            &mut engine,
+            &[&format!(
+                "ALTER TABLE {PROPERTIES} ADD PRIMARY KEY (host_id)"
+            )],
+        );
+        let (_, message) = refused(&mut engine);
+        assert!(
+            message.contains("(property_id) are not the primary key (host_id)"),
+            "{message}"
+        );
+        let bookings = QualifiedName::new("main", "wanderbricks", "bookings");
+        let keys = engine
+            .catalog()
+            .table(&bookings)
+            .map(|t| t.foreign_keys.len());
+        assert_eq!(keys, Some(0));
     }
 
     #[test]

@@ -9,11 +9,21 @@
 //! many-to-many, which still makes it the preferred path. Example: gold
 //! `bookings b JOIN properties p ON b.property_id = p.property_id`, Genie joined `users` →
 //! join spec `bookings.property_id = properties.property_id`, MANY_TO_ONE.
+//!
+//! Databricks accepts a foreign key only to its parent's primary key, so the lever-1 proposal
+//! reads the parent's entry in the tables file: with no primary key declared there, the same
+//! proposal also declares it on the referenced column (the foreign key is named after the
+//! parent, which makes that column its identifier); with that very key declared, only the
+//! foreign key is proposed. No foreign key is proposed when the parent declares a different
+//! primary key (the key would be refused), when the tables file does not define the parent
+//! (its key is unknown) or defines it without the referenced column; the lever-6 join spec is
+//! still proposed for the same edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::eval::taxonomy::FailureType;
 use crate::model::space::{JoinSide, JoinSpec, Relationship};
+use crate::model::tables::{self, TableMeta};
 use crate::patch::{ForeignKeySpec, Op, Patch};
 
 use super::super::context::{Context, short};
@@ -113,9 +123,9 @@ fn proposal(
     let fk_possible = ctx.lever_enabled(1)
         && rel == Relationship::ManyToOne
         && ctx.tables_file_table(&many.0).is_some();
-    let patch = match lever {
+    let patches = match lever {
         1 if fk_possible => foreign_key(ctx, many, one)?,
-        6 => join_spec(ctx, many, one, rel)?,
+        6 => vec![join_spec(ctx, many, one, rel)?],
         _ => return None,
     };
     let rationale = format!(
@@ -130,27 +140,56 @@ fn proposal(
     Some(Proposal::new(
         "join_spec",
         lever,
-        vec![patch],
+        patches,
         targets,
         rationale,
     ))
 }
 
-fn foreign_key(ctx: &Context, many: &Side, one: &Side) -> Option<Patch> {
+/// The foreign key `many → one`, preceded by the parent's primary key when the tables file
+/// declares none; `None` when Databricks would refuse the key (see the module docs).
+fn foreign_key(ctx: &Context, many: &Side, one: &Side) -> Option<Vec<Patch>> {
     let located = ctx.tables_file_table(&many.0)?;
-    let referenced = ctx
-        .tables_file_table(&one.0)
-        .map(|l| l.name)
-        .or_else(|| ctx.source(&one.0).map(|s| s.identifier.clone()))?;
-    Some(Patch::new(Op::AddUcForeignKey {
+    let parent = tables_file_entry(ctx, &one.0)?;
+    let key_column = match &parent.columns[..] {
+        [] => one.1.clone(),
+        columns => columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&one.1))?
+            .name
+            .clone(),
+    };
+    let mut patches = Vec::new();
+    match &parent.primary_key[..] {
+        [] => patches.push(Patch::new(Op::SetUcPrimaryKey {
+            file: located.file.clone(),
+            table: parent.name.clone(),
+            old: Vec::new(),
+            new: vec![key_column.clone()],
+        })),
+        [key] if key.eq_ignore_ascii_case(&key_column) => {}
+        _ => return None, // a different primary key: the foreign key would be refused
+    }
+    patches.push(Patch::new(Op::AddUcForeignKey {
         file: located.file,
         table: located.name,
         foreign_key: ForeignKeySpec {
             columns: vec![many.1.clone()],
-            references: format!("{referenced}({})", one.1),
+            references: format!("{}({key_column})", parent.name),
             name: None,
         },
-    }))
+    }));
+    Some(patches)
+}
+
+/// The tables file's entry of `table` (by its last name part).
+fn tables_file_entry(ctx: &Context, table: &str) -> Option<TableMeta> {
+    let text = ctx.snapshot.get(&ctx.files.tables)?;
+    tables::load(&ctx.files.tables, text)
+        .value
+        .tables
+        .into_iter()
+        .find(|t| short(&t.name) == short(table))
 }
 
 fn join_spec(ctx: &Context, many: &Side, one: &Side, rel: Relationship) -> Option<Patch> {
@@ -173,4 +212,84 @@ fn join_spec(ctx: &Context, many: &Side, one: &Side, rel: Relationship) -> Optio
             ..JoinSpec::default()
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::taxonomy::Finding;
+    use crate::model::settings::DurableFiles;
+    use crate::model::snapshot::RepoSnapshot;
+    use crate::optimize::case::{FailureCase, Question, Role};
+    use crate::optimize::context::{Schema, Settings};
+    use crate::optimize::rules::tests::{SPACE, SPACE_TEXT, failure, question};
+
+    const GOLD: &str = "SELECT c.name, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.customer_id GROUP BY c.name";
+    const ACTUAL: &str = "SELECT name, COUNT(*) FROM orders GROUP BY name";
+
+    /// A tables file in which `customers` declares `key` (`None`: no primary key).
+    fn tables_file(key: Option<&str>) -> String {
+        let key = key.map_or_else(String::new, |k| format!("    primary_key: [{k}]\n"));
+        format!(
+            "tables:\n  - name: main.shop.orders\n    columns:\n      - name: customer_id\n  - name: main.shop.customers\n{key}    columns:\n      - name: customer_id\n      - name: email\n"
+        )
+    }
+
+    /// The lever-1 proposals for one wrong-join failure, over `tables`.
+    fn lever_one(tables: &str) -> Vec<Proposal> {
+        let mut snapshot = RepoSnapshot::new();
+        snapshot.insert(SPACE, SPACE_TEXT);
+        let files = DurableFiles::default();
+        snapshot.insert(&files.tables, tables);
+        let q: Question = question("q1", "Orders per customer", GOLD, Role::Train);
+        let mut case: FailureCase = failure(&q, ACTUAL);
+        case.findings = vec![Finding::whole(FailureType::WrongJoin, "join missing")];
+        let (schema, settings) = (Schema::default(), Settings::default());
+        let ctx = Context::new(
+            &snapshot,
+            SPACE,
+            &files,
+            &schema,
+            &settings,
+            std::slice::from_ref(&q),
+            std::slice::from_ref(&case),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        propose(1, &ctx)
+    }
+
+    fn summaries(proposals: &[Proposal]) -> Vec<String> {
+        proposals
+            .iter()
+            .flat_map(|p| &p.patches)
+            .map(Patch::summary)
+            .collect()
+    }
+
+    #[test]
+    fn a_parent_without_a_primary_key_gets_one_in_the_same_proposal_as_the_foreign_key() {
+        let out = lever_one(&tables_file(None));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(
+            summaries(&out),
+            [
+                "lever 1 · customers · add primary key (customer_id)",
+                "lever 1 · orders(customer_id) · add foreign key → main.shop.customers(customer_id)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parent_keyed_on_the_referenced_column_gets_only_the_foreign_key() {
+        let out = lever_one(&tables_file(Some("customer_id")));
+        assert_eq!(
+            summaries(&out),
+            ["lever 1 · orders(customer_id) · add foreign key → main.shop.customers(customer_id)"]
+        );
+    }
+
+    #[test]
+    fn a_parent_keyed_on_other_columns_gets_no_foreign_key() {
+        assert_eq!(lever_one(&tables_file(Some("email"))), Vec::new());
+    }
 }

@@ -68,18 +68,20 @@ fn metric_view_ddl(path: &str, text: &str) -> anyhow::Result<String> {
 }
 
 /// Lever-1 statements: every table comment, column comment, tag set, primary key and foreign
-/// key that differs between the two versions of the tables file.
+/// key that differs between the two versions of the tables file, in an order Databricks
+/// accepts (a parent's primary key before the foreign keys that reference it).
 fn tables_ddl(path: &str, before: &str, after: &str) -> anyhow::Result<Vec<String>> {
     let old = load_tables(path, before).unwrap_or_default();
     let new = load_tables(path, after)?;
-    let mut statements = Vec::new();
-    for table in &new.tables {
-        let previous = old.table(&table.name).cloned().unwrap_or_default();
-        for change in table_changes(&previous, table) {
-            statements.extend(new.ddl(&change));
-        }
-    }
-    Ok(statements)
+    let changes: Vec<Change> = new
+        .tables
+        .iter()
+        .flat_map(|table| {
+            let previous = old.table(&table.name).cloned().unwrap_or_default();
+            table_changes(&previous, table)
+        })
+        .collect();
+    Ok(new.ddl_for(&changes))
 }
 
 fn table_changes(old: &TableMeta, new: &TableMeta) -> Vec<Change> {
