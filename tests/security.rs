@@ -631,11 +631,29 @@ fn process_call_sites() -> BTreeMap<(String, String), Vec<usize>> {
 /// (`Command` runs the program directly, so nothing is ever interpreted), and `remote.rs` never
 /// sees a question, a benchmark or SQL. Any new call site fails this test until it is reviewed
 /// and added here with the same reasoning.
+///
+/// `genie-gitops bench` (`src/bench/`) starts two more, never with a question or SQL: this
+/// binary as `sim serve --port 0 --target dev --repo <temp dir> --faults <temp file>`, and
+/// `python3 <temp script> <temp gold.csv> <temp actual.csv>` over generated numbers, dates and
+/// `city-N` names.
 #[test]
 fn no_process_in_src_receives_question_or_sql_text() {
     let sites = process_call_sites();
     let found: Vec<(String, String)> = sites.keys().cloned().collect();
     let expected = [
+        (
+            "src/bench/optimize.rs",
+            "let mut child = Command::new(&self.binary)",
+        ),
+        (
+            "src/bench/optimize.rs",
+            "use std::process::{Child, Command, Stdio};",
+        ),
+        (
+            "src/bench/pandas.rs",
+            "let output = match Command::new(\"python3\")",
+        ),
+        ("src/bench/pandas.rs", "use std::process::Command;"),
         ("src/git/remote.rs", "let mut cmd = Command::new(\"git\");"),
         ("src/git/remote.rs", "use std::process::{Command, Output};"),
     ]

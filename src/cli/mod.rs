@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod evaluate;
 mod fmt;
 mod init;
@@ -85,6 +86,8 @@ pub enum Command {
     Optimize(optimize::Args),
     /// Scaffold .genie-gitops.yml and the GitHub workflows into a repository.
     Init(init::Args),
+    /// Measure speed, Genie questions spent and CPU share against the performance targets.
+    Bench(bench::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -127,5 +130,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Sql(args) => sql::run(args).await,
         Command::Init(args) => init::run(args).await,
         Command::Optimize(args) => optimize::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }
