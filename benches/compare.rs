@@ -8,12 +8,18 @@ use genie_gitops::bench::compare::{FULL_SIZES, pair, time_compare};
 use genie_gitops::bench::process::peak_rss_mib;
 
 fn main() {
-    println!("| rows | columns | compare time |");
-    println!("|---:|---:|---:|");
+    println!("| rows | columns | compare time | CPU time |");
+    println!("|---:|---:|---:|---:|");
     for rows in FULL_SIZES {
         let (gold, actual) = pair(rows);
         match time_compare(&gold, &actual) {
-            Ok(elapsed) => println!("| {rows} | 5 | {:.3} s |", elapsed.as_secs_f64()),
+            Ok(timing) => println!(
+                "| {rows} | 5 | {:.3} s | {} |",
+                timing.wall.as_secs_f64(),
+                timing
+                    .cpu_seconds
+                    .map_or("n/a".to_owned(), |cpu| format!("{cpu:.2} s"))
+            ),
             Err(e) => {
                 eprintln!("compare: {e:#}");
                 std::process::exit(1);

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use super::process::cpu_seconds;
 use crate::eval::compare::{CompareOptions, Reason, compare};
 use crate::model::result::{ResultColumn, ResultSet};
 
@@ -78,19 +79,31 @@ pub fn pair(rows: usize) -> (ResultSet, ResultSet) {
     (result(gold_rows), result(actual_rows))
 }
 
+/// How long one comparison took.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Wall-clock time.
+    pub wall: Duration,
+    /// CPU seconds of this process meanwhile (the comparison is single-threaded), when
+    /// `/proc` says: on a shared machine it is the fairer figure.
+    pub cpu_seconds: Option<f64>,
+}
+
 /// Times one comparison of `gold` and `actual`; fails unless it finds exactly the one changed
 /// cell (a benchmark of a wrong answer measures nothing).
-pub fn time_compare(gold: &ResultSet, actual: &ResultSet) -> anyhow::Result<Duration> {
+pub fn time_compare(gold: &ResultSet, actual: &ResultSet) -> anyhow::Result<Timing> {
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let comparison = compare(gold, actual, &CompareOptions::default());
-    let elapsed = started.elapsed();
+    let wall = started.elapsed();
+    let cpu_seconds = cpu_before.and_then(|before| Some(cpu_seconds()? - before));
     if comparison.reasons != [Reason::SingleCellDifference] {
         bail!(
             "the comparator found {:?} instead of the one changed cell",
             comparison.reasons
         );
     }
-    Ok(elapsed)
+    Ok(Timing { wall, cpu_seconds })
 }
 
 /// Writes a result as CSV (header, then rows; the generated values hold no commas or quotes).

@@ -21,14 +21,20 @@ const NO_PANDAS: i32 = 3;
 #[derive(Debug, Clone, Deserialize)]
 struct ScriptOutput {
     seconds: f64,
+    cpu_seconds: f64,
     mismatched_rows: u64,
 }
 
 /// The pandas side of one comparison row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pandas {
-    /// The comparison took this many seconds.
-    Seconds(f64),
+    /// The comparison took this long.
+    Timed {
+        /// Wall-clock seconds.
+        seconds: f64,
+        /// CPU seconds of the python process.
+        cpu_seconds: f64,
+    },
     /// python3 or pandas is missing: the row says so.
     Unavailable,
 }
@@ -67,5 +73,8 @@ pub fn time_pandas(gold: &ResultSet, actual: &ResultSet, dir: &Path) -> anyhow::
     if parsed.mismatched_rows == 0 {
         anyhow::bail!("pandas_compare.py missed the changed cell");
     }
-    Ok(Pandas::Seconds(parsed.seconds))
+    Ok(Pandas::Timed {
+        seconds: parsed.seconds,
+        cpu_seconds: parsed.cpu_seconds,
+    })
 }
