@@ -150,6 +150,93 @@ fn answers_per_question(sim: &SimHandle) -> BTreeMap<String, usize> {
     counts
 }
 
+// --- the client's transient retries, one fault at a time ------------------------------------
+
+/// A client of `sim` with millisecond backoff.
+fn fast_client(sim: &SimHandle) -> genie_gitops::databricks::Workspace {
+    use genie_gitops::databricks::auth::{Credentials, WorkspaceConfig};
+    use genie_gitops::databricks::http::RetryPolicy;
+    use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
+    let host = url::Url::parse(sim.base_url()).unwrap();
+    let config = WorkspaceConfig {
+        host: host.clone(),
+        credentials: Credentials::Pat(secrecy::SecretString::from(
+            sim.token().expose_secret().to_owned(),
+        )),
+        warehouse_id: Some(sim.warehouse_id()),
+        profile: None,
+    };
+    let policy = RetryPolicy {
+        budget: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(10),
+        backoff_unit: Duration::from_millis(5),
+    };
+    let limiter = QuestionLimiter::new(LimiterConfig {
+        questions_per_minute: 60_000.0,
+        max_in_flight: 4,
+        default_backoff: Duration::from_millis(5),
+    });
+    genie_gitops::databricks::Workspace::connect_to(host, &config, policy, limiter).unwrap()
+}
+
+const QUESTION: &str = "How many bookings are there?";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_failed_with_a_retryable_error_is_asked_again_at_most_three_times() {
+    let sim = simulator(Faults {
+        failed_message_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let space = sim.spaces().get("wanderbricks").cloned().unwrap();
+    let answer = fast_client(&sim)
+        .genie
+        .ask(&space, QUESTION, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer.outcome,
+            genie_gitops::databricks::genie::Outcome::Failed { .. }
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(
+        sim.fault_counts().failed_messages,
+        4,
+        "one ask and three re-asks"
+    );
+    assert!(sim.asked_questions().is_empty(), "Genie never answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_genie_query_the_warehouse_failed_transiently_is_run_again_without_asking_genie() {
+    let sim = simulator(Faults {
+        failed_statement_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let space = sim.spaces().get("wanderbricks").cloned().unwrap();
+    let answer = fast_client(&sim)
+        .genie
+        .ask(&space, QUESTION, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer.outcome,
+            genie_gitops::databricks::genie::Outcome::Failed { .. }
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(
+        sim.fault_counts().failed_statements,
+        4,
+        "Genie's run and three re-runs through execute-query"
+    );
+    assert_eq!(sim.asked_questions().len(), 1, "Genie answered once");
+}
+
 // --- evaluate ------------------------------------------------------------------------------
 
 /// One finished evaluate run.

@@ -186,14 +186,14 @@ impl GenieClient {
                 Err(e) => return Err(e),
             };
             tracing::warn!(%error, "space creation outcome unknown: looking for the space before creating it again");
-            let mut found = self.find_created_spaces(request, sent_at_ms).await?;
-            match (found.pop(), found.is_empty()) {
-                (Some(space), true) => {
+            let found = self.find_created_spaces(request, sent_at_ms).await?;
+            match found.as_slice() {
+                [] => resends += 1,
+                [space] => {
                     self.claim(&space.space_id);
-                    return Ok(space);
+                    return Ok(space.clone());
                 }
-                (Some(_), false) => return Err(error),
-                (None, _) => resends += 1,
+                _ => return Err(error),
             }
         }
     }
