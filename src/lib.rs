@@ -19,6 +19,8 @@ pub mod sim;
 
 pub mod runner;
 
+pub mod bench;
+
 pub mod cli;
 
 pub mod fuzzing;

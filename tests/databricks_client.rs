@@ -16,7 +16,7 @@ use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
 use genie_gitops::databricks::serving::{ChatMessage, ChatOptions};
 use genie_gitops::databricks::sql::StatementOptions;
 use genie_gitops::databricks::types::{
-    GenieMessage, ListSpacesResponse, MessageStatus, QueryResultResponse,
+    CreateSpaceRequest, GenieMessage, ListSpacesResponse, MessageStatus, QueryResultResponse,
     StartConversationResponse, StatementResponse, StatementState,
 };
 use secrecy::SecretString;
@@ -208,17 +208,54 @@ async fn a_503_is_retried() {
 }
 
 #[tokio::test]
-async fn a_500_is_not_retried_and_reports_code_message_and_request_id() {
+async fn a_500_on_a_read_is_retried() {
     let server = MockServer::start().await;
-    let body = json!({"error_code":"INTERNAL_ERROR","message":"boom","details":[
-        {"@type":"type.googleapis.com/google.rpc.RequestInfo","request_id":"req-42","serving_data":""}]});
     Mock::given(method("GET"))
         .and(path(space_path()))
-        .respond_with(ResponseTemplate::new(500).set_body_json(body))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error_code":"INTERNAL_ERROR","message":"boom"})),
+        )
+        .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    let err = workspace(&server).await.genie.get_space(SPACE, false).await;
+    Mock::given(method("GET"))
+        .and(path(space_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"space_id": SPACE})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let space = workspace(&server).await.genie.get_space(SPACE, false).await;
+    assert_eq!(space.map(|s| s.space_id).ok().as_deref(), Some(SPACE));
+}
+
+#[tokio::test]
+async fn a_500_on_a_create_is_reconciled_not_resent_blindly_and_reports_code_message_and_request_id()
+ {
+    let server = MockServer::start().await;
+    let body = json!({"error_code":"INTERNAL_ERROR","message":"boom","details":[
+        {"@type":"type.googleapis.com/google.rpc.RequestInfo","request_id":"req-42","serving_data":""}]});
+    Mock::given(method("POST"))
+        .and(path("/api/2.0/genie/spaces"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(body))
+        .expect(4)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/genie/spaces"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"spaces": []})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let request = CreateSpaceRequest {
+        warehouse_id: "wh".into(),
+        serialized_space: "{}".into(),
+        title: Some("t".into()),
+        description: None,
+        parent_path: None,
+    };
+    let err = workspace(&server).await.genie.create_space(&request).await;
     let message = err.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
     insta::assert_snapshot!(message);
 }

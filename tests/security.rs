@@ -635,11 +635,28 @@ fn process_call_sites() -> BTreeMap<(String, String), Vec<usize>> {
 /// `deploy --mode bundle` (`src/deploy/execute.rs`) runs the Databricks CLI as
 /// `databricks bundle deploy -t <target>`: fixed words and the bundle target's name, in the
 /// bundle's directory, stdin closed.
+/// `genie-gitops bench` (`src/bench/`) starts two more, never with a question or SQL: this
+/// binary as `sim serve --port 0 --target dev --repo <temp dir> --faults <temp file>`, and
+/// `python3 <temp script> <temp gold.csv> <temp actual.csv>` over generated numbers, dates and
+/// `city-N` names.
 #[test]
 fn no_process_in_src_receives_question_or_sql_text() {
     let sites = process_call_sites();
     let found: Vec<(String, String)> = sites.keys().cloned().collect();
     let expected = [
+        (
+            "src/bench/optimize.rs",
+            "let mut child = Command::new(&self.binary)",
+        ),
+        (
+            "src/bench/optimize.rs",
+            "use std::process::{Child, Command, Stdio};",
+        ),
+        (
+            "src/bench/pandas.rs",
+            "let output = match Command::new(\"python3\")",
+        ),
+        ("src/bench/pandas.rs", "use std::process::Command;"),
         (
             "src/deploy/execute.rs",
             "let output = tokio::process::Command::new(&self.program)",

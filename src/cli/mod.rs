@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod demo;
 mod deploy;
 mod evaluate;
@@ -97,6 +98,8 @@ pub enum Command {
     Nightly(nightly::Args),
     /// Try the whole loop with no workspace and no GitHub account: the example repository, the simulator and a local stand-in for GitHub.
     Demo(demo::Args),
+    /// Measure speed, Genie questions spent and CPU share against the performance targets.
+    Bench(bench::Args),
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
@@ -143,5 +146,6 @@ async fn run(command: Option<Command>) -> anyhow::Result<Exit> {
         Command::Deploy(args) => deploy::run(args).await,
         Command::Nightly(args) => nightly::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -21,11 +21,9 @@ pub enum DatabricksError {
     /// The request never reached the server (DNS, connect, TLS), so it is safe to send again.
     #[error("cannot reach {url}: {message}")]
     Connect { url: String, message: String },
-    /// The connection failed after the request may have reached the server. A non-idempotent
-    /// call must be reconciled before it is sent again.
-    #[error(
-        "the connection to {url} failed after the request was sent ({message}); the server may have acted on it"
-    )]
+    /// A non-idempotent call failed after it may have reached the server (the connection
+    /// broke, or the server answered 500). It must be reconciled before it is sent again.
+    #[error("the outcome of {url} is unknown ({message}); the server may have acted on it")]
     Ambiguous { url: String, message: String },
     /// The retry budget ran out while the server kept answering with retryable errors.
     #[error("gave up on {url} after {attempts} attempts in {elapsed:?}: {last}")]

@@ -8,7 +8,15 @@
 //! start POST fails ambiguously, the client looks for the conversation it may have created
 //! (same question, started after we sent it, not claimed by another ask of this process)
 //! before it asks again, so a question is asked and billed once. Creating an eval run is
-//! reconciled the same way (a run created after the request for the same questions).
+//! reconciled the same way (a run created after the request for the same questions), and so
+//! is creating a space (a space with the same title created after the request).
+//!
+//! Transient failures are retried without asking Genie for a second answer: a message that
+//! ends FAILED with `RETRYABLE_PROCESSING_EXCEPTION` produced no answer, so the question is
+//! asked again in a fresh conversation (at most [`TRANSIENT_REASKS`] times); a message whose
+//! query the warehouse failed transiently (`TEMPORARILY_UNAVAILABLE`, …) keeps Genie's answer
+//! and only its query is run again through execute-query (at most
+//! [`crate::databricks::sql::TRANSIENT_RESUBMITS`] times).
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -21,17 +29,25 @@ use tokio::time::Instant;
 use super::error::DatabricksError;
 use super::http::{ApiClient, Call};
 use super::limiter::QuestionLimiter;
-use super::sql::{SqlClient, epoch_ms};
+use super::sql::{SqlClient, TRANSIENT_RESUBMITS, epoch_ms, is_transient_error_code};
 use super::types::{
     Attachment, Conversation, CreateSpaceRequest, EvalResult, EvalResultDetails, EvalRun,
     GenieMessage, GenieSpace, ListConversationsResponse, ListEvalResultsResponse,
     ListEvalRunsResponse, ListMessagesResponse, ListSpacesResponse, MessageStatus,
-    QueryResultResponse, StartConversationResponse, UpdateSpaceRequest,
+    QueryResultResponse, StartConversationResponse, StatementResponse, StatementState,
+    UpdateSpaceRequest,
 };
 use crate::model::result::ResultSet;
 
 /// How many times a question is re-asked after Genie answered `RATE_LIMIT_EXCEEDED_*`.
 const RATE_LIMIT_REASKS: u32 = 3;
+/// How many times a space creation whose outcome was unknown, and that left no space, is
+/// sent again.
+pub const AMBIGUOUS_CREATE_RESENDS: u32 = 3;
+/// How many times a question is re-asked after a message ended FAILED with a retryable error.
+pub const TRANSIENT_REASKS: u32 = 3;
+/// Message `error.type`s that say Genie produced no answer and may on another try.
+const TRANSIENT_MESSAGE_ERRORS: [&str; 1] = ["RETRYABLE_PROCESSING_EXCEPTION"];
 /// How far back (ms) a conversation may have started and still be ours when reconciling,
 /// allowing for clock skew between us and the workspace.
 const RECONCILE_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -144,13 +160,65 @@ impl GenieClient {
         self.api.send(call).await
     }
 
-    /// Creates a space (never re-sent after an ambiguous failure: the error says so).
+    /// Creates a space. When the POST fails ambiguously, the space it may have created (same
+    /// title, created after the request, not claimed by this process) is adopted; with none it
+    /// is sent again (at most [`AMBIGUOUS_CREATE_RESENDS`] times); with several the ambiguous
+    /// error is returned rather than guessing.
     pub async fn create_space(
         &self,
         request: &CreateSpaceRequest,
     ) -> Result<GenieSpace, DatabricksError> {
-        let call = Call::post_create("/api/2.0/genie/spaces", to_body(request)?);
-        self.api.send(call).await
+        let body = to_body(request)?;
+        let mut resends = 0;
+        loop {
+            let sent_at_ms = epoch_ms();
+            let call = Call::post_create("/api/2.0/genie/spaces", body.clone());
+            let error = match self.api.send::<GenieSpace>(call).await {
+                Ok(space) => {
+                    self.claim(&space.space_id);
+                    return Ok(space);
+                }
+                Err(e @ DatabricksError::Ambiguous { .. })
+                    if resends < AMBIGUOUS_CREATE_RESENDS =>
+                {
+                    e
+                }
+                Err(e) => return Err(e),
+            };
+            tracing::warn!(%error, "space creation outcome unknown: looking for the space before creating it again");
+            let found = self.find_created_spaces(request, sent_at_ms).await?;
+            match found.as_slice() {
+                [] => resends += 1,
+                [space] => {
+                    self.claim(&space.space_id);
+                    return Ok(space.clone());
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    /// Unclaimed spaces titled like `request` whose creation time is after `sent_at_ms`
+    /// (allowing for clock skew).
+    async fn find_created_spaces(
+        &self,
+        request: &CreateSpaceRequest,
+        sent_at_ms: i64,
+    ) -> Result<Vec<GenieSpace>, DatabricksError> {
+        let created_after = |space: &GenieSpace| {
+            space.create_time.as_deref().is_none_or(|t| {
+                chrono::DateTime::parse_from_rfc3339(t).map_or(true, |t| {
+                    t.timestamp_millis() >= sent_at_ms - RECONCILE_SKEW_MS
+                })
+            })
+        };
+        Ok(self
+            .list_spaces()
+            .await?
+            .into_iter()
+            .filter(|space| space.title == request.title && created_after(space))
+            .filter(|space| !self.is_claimed(&space.space_id))
+            .collect())
     }
 
     /// Updates a space; pass the etag read with it to refuse a concurrent change.
@@ -183,6 +251,7 @@ impl GenieClient {
     ) -> Result<Answer, DatabricksError> {
         let started = Instant::now();
         let mut reasks = 0;
+        let mut transient_reasks = 0;
         loop {
             let mut permit = self.limiter.acquire().await;
             let (conversation_id, message_id) = self
@@ -204,6 +273,21 @@ impl GenieClient {
                     "Genie is rate limiting: pausing, then asking again"
                 );
                 self.limiter.pause(None);
+                continue;
+            }
+            let retryable = error_type
+                .as_deref()
+                .is_some_and(|t| TRANSIENT_MESSAGE_ERRORS.contains(&t));
+            if message.status == MessageStatus::Failed
+                && retryable
+                && transient_reasks < TRANSIENT_REASKS
+            {
+                transient_reasks += 1;
+                tracing::warn!(
+                    space_id,
+                    error_type,
+                    "Genie failed the message without an answer: asking again"
+                );
                 continue;
             }
             let outcome = self.outcome(space_id, &message).await?;
@@ -410,6 +494,11 @@ impl GenieClient {
         space_id: &str,
         message: &GenieMessage,
     ) -> Result<Outcome, DatabricksError> {
+        if message.status == MessageStatus::Failed
+            && let Some(outcome) = self.rerun_transient_query(space_id, message).await?
+        {
+            return Ok(outcome);
+        }
         match message.status {
             MessageStatus::Failed | MessageStatus::Cancelled => {
                 let error = message.error.clone().unwrap_or_default();
@@ -423,12 +512,7 @@ impl GenieClient {
             }
             _ => {}
         }
-        let query = message.attachments.iter().find(|a| {
-            a.query
-                .as_ref()
-                .and_then(|q| q.query.as_deref())
-                .is_some_and(|sql| !sql.trim().is_empty())
-        });
+        let query = query_attachment(message);
         let answer_text = text_of(&message.attachments, false);
         if let Some(attachment) = query {
             let expired = message.status == MessageStatus::QueryResultExpired;
@@ -449,6 +533,64 @@ impl GenieClient {
         Ok(Outcome::Text {
             text: answer_text.unwrap_or_default(),
         })
+    }
+
+    /// For a FAILED message whose query the warehouse failed transiently: runs Genie's query
+    /// again through execute-query (Genie is not asked again) until it stops failing
+    /// transiently. `None` when the message has no query or its failure was not transient.
+    async fn rerun_transient_query(
+        &self,
+        space_id: &str,
+        message: &GenieMessage,
+    ) -> Result<Option<Outcome>, DatabricksError> {
+        let Some(attachment) = query_attachment(message) else {
+            return Ok(None);
+        };
+        let Some(aid) = attachment.attachment_id.as_deref() else {
+            return Ok(None);
+        };
+        let base = format!(
+            "{}/conversations/{}/messages/{}/attachments/{aid}",
+            space_path(space_id),
+            message.conversation_id.as_deref().unwrap_or_default(),
+            message.id().unwrap_or_default()
+        );
+        let read: QueryResultResponse = self
+            .api
+            .send(Call::get(format!("{base}/query-result")))
+            .await?;
+        let mut statement = read.statement_response.unwrap_or_default();
+        let mut reruns = 0;
+        while statement.status.state == StatementState::Failed
+            && transient_statement(&statement)
+            && reruns < TRANSIENT_RESUBMITS
+        {
+            reruns += 1;
+            tracing::warn!(
+                space_id,
+                "the warehouse failed Genie's query transiently: running it again"
+            );
+            tokio::time::sleep(self.api.policy().backoff(reruns)).await;
+            let rerun: QueryResultResponse = self
+                .api
+                .send(Call::post_idempotent(
+                    format!("{base}/execute-query"),
+                    json!({}),
+                ))
+                .await?;
+            statement = rerun.statement_response.unwrap_or_default();
+        }
+        if reruns == 0 || statement.status.state != StatementState::Succeeded {
+            return Ok(None);
+        }
+        let result = self.sql.all_rows(statement).await?;
+        let q = attachment.query.clone().unwrap_or_default();
+        Ok(Some(Outcome::Sql {
+            sql: q.query.unwrap_or_default(),
+            description: q.description,
+            result,
+            text: text_of(&message.attachments, false),
+        }))
     }
 
     /// The query's rows: read them, or re-execute the query when the result has expired.
@@ -744,6 +886,26 @@ enum RunSearch {
 /// The key an eval run is claimed under (conversations are claimed by their bare id).
 fn eval_run_claim(run_id: &str) -> String {
     format!("eval-run:{run_id}")
+}
+
+/// The attachment holding Genie's SQL, if any.
+fn query_attachment(message: &GenieMessage) -> Option<&Attachment> {
+    message.attachments.iter().find(|a| {
+        a.query
+            .as_ref()
+            .and_then(|q| q.query.as_deref())
+            .is_some_and(|sql| !sql.trim().is_empty())
+    })
+}
+
+/// Whether a statement failed with an error the warehouse may not repeat.
+fn transient_statement(statement: &StatementResponse) -> bool {
+    let code = statement
+        .status
+        .error
+        .as_ref()
+        .and_then(|e| e.error_code.as_deref());
+    is_transient_error_code(code)
 }
 
 fn is_expired(error: &DatabricksError) -> bool {

@@ -2,10 +2,11 @@
 //! policy, a total retry budget, typed errors, and debug tracing with no secrets in it.
 //!
 //! Retried: 429 and 503 (sleeping for `Retry-After` or the `RetryInfo` detail when given),
-//! connection failures before the request left, and the SDKs' transient error messages.
-//! Never retried: 500, and — for non-idempotent calls — any failure after the request may have
-//! reached the server, which surfaces as [`DatabricksError::Ambiguous`] so the caller can
-//! reconcile instead of asking twice. A 401 with a refreshable OAuth credential gets one fresh
+//! connection failures before the request left, the SDKs' transient error messages, and a 500
+//! on an idempotent call (repeating a read or a full replacement cannot do harm). For a
+//! non-idempotent call, a 500 — the server may have acted before it failed — and any failure
+//! after the request may have reached the server surface as [`DatabricksError::Ambiguous`], so
+//! the caller reconciles instead of asking twice. A 401 with a refreshable OAuth credential gets one fresh
 //! token and one more try.
 
 use std::collections::hash_map::RandomState;
@@ -58,7 +59,7 @@ pub(crate) fn jitter_fraction() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Messages the SDKs treat as transient whatever the status (except 500).
+/// Messages the SDKs treat as transient whatever the status.
 const TRANSIENT_MESSAGES: [&str; 9] = [
     "com.databricks.backend.manager.util.UnknownWorkerEnvironmentException",
     "does not have any associated worker environments",
@@ -261,6 +262,12 @@ impl ApiClient {
                     refreshed_token = true;
                     continue;
                 }
+                Failure::Status(e) if e.status == 500 && !call.idempotent => {
+                    return Err(DatabricksError::Ambiguous {
+                        url: url.path().to_string(),
+                        message: e.to_string(),
+                    });
+                }
                 Failure::Status(e) => match retry_wait(&e, call, attempt, &policy) {
                     Some(wait) => (wait, e.to_string()),
                     None => return Err(e.into()),
@@ -381,7 +388,7 @@ fn api_error(
 /// How long to wait before retrying this error, or `None` when it must not be retried.
 fn retry_wait(e: &ApiError, call: &Call, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
     let retryable = match e.status {
-        500 => false,
+        500 => call.idempotent,
         429 => call.retry_rate_limits,
         503 => true,
         _ => TRANSIENT_MESSAGES.iter().any(|m| e.message.contains(m)),

@@ -6,6 +6,8 @@
 //! Statements are non-idempotent POSTs: each carries a client marker (a trailing SQL comment
 //! and a query tag). When the POST fails ambiguously, query history is searched for the
 //! marker, and the statement found there is followed instead of running it a second time.
+//! A statement the warehouse failed with a transient error (`TEMPORARILY_UNAVAILABLE`, …) did
+//! not run, so it is submitted again, at most [`TRANSIENT_RESUBMITS`] times.
 
 use std::time::Duration;
 
@@ -22,6 +24,25 @@ use crate::model::result::ResultSet;
 
 /// The query tag key that carries the client marker.
 pub const MARKER_TAG: &str = "genie_gitops_request";
+
+/// How many times a submission whose outcome was unknown, and that query history does not
+/// show, is sent again.
+const AMBIGUOUS_RESENDS: u32 = 3;
+
+/// How many times a statement that failed transiently is submitted again.
+pub const TRANSIENT_RESUBMITS: u32 = 3;
+
+/// Statement error codes that say the warehouse did not run the statement and may later.
+const TRANSIENT_ERROR_CODES: [&str; 3] = [
+    "TEMPORARILY_UNAVAILABLE",
+    "WORKSPACE_TEMPORARILY_UNAVAILABLE",
+    "SERVICE_UNDER_MAINTENANCE",
+];
+
+/// Whether a statement's `status.error.error_code` is one the warehouse may not repeat.
+pub fn is_transient_error_code(code: Option<&str>) -> bool {
+    code.is_some_and(|c| TRANSIENT_ERROR_CODES.contains(&c))
+}
 
 /// What to run a statement with.
 #[derive(Debug, Clone)]
@@ -65,13 +86,40 @@ impl SqlClient {
         Self { api }
     }
 
-    /// Runs a statement to completion and returns all its rows.
+    /// Runs a statement to completion and returns all its rows; a transient failure is
+    /// submitted again (a new marker each time), at most [`TRANSIENT_RESUBMITS`] times.
     pub async fn execute(
         &self,
         statement: &str,
         options: &StatementOptions,
     ) -> Result<ResultSet, DatabricksError> {
         let started = Instant::now();
+        let mut resubmits = 0;
+        loop {
+            match self.execute_once(statement, options, started).await {
+                Err(DatabricksError::Statement(e))
+                    if resubmits < TRANSIENT_RESUBMITS
+                        && is_transient_error_code(e.error_code.as_deref()) =>
+                {
+                    resubmits += 1;
+                    let pause = self.api.policy().backoff(resubmits);
+                    if started.elapsed() + pause > options.deadline {
+                        return Err(DatabricksError::Statement(e));
+                    }
+                    tracing::warn!(statement_id = %e.statement_id, error_code = ?e.error_code, "the warehouse failed the statement transiently: submitting it again");
+                    tokio::time::sleep(pause).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn execute_once(
+        &self,
+        statement: &str,
+        options: &StatementOptions,
+        started: Instant,
+    ) -> Result<ResultSet, DatabricksError> {
         let marker = new_marker();
         let request = execute_request(statement, options, &marker);
         let first = self.submit(&request, &marker, options).await?;
@@ -89,30 +137,26 @@ impl SqlClient {
             url: "/api/2.0/sql/statements".into(),
             message: e.to_string(),
         })?;
-        let sent_at_ms = epoch_ms();
-        let call = Call::post_create("/api/2.0/sql/statements", body.clone());
-        match self.api.send::<StatementResponse>(call).await {
-            Err(DatabricksError::Ambiguous { url, message }) => {
-                tracing::warn!(%url, %message, "statement submission outcome unknown: reconciling through query history");
-                match self
-                    .find_in_history(marker, &options.warehouse_id, sent_at_ms)
-                    .await?
-                {
-                    Some(statement_id) => Ok(StatementResponse {
-                        statement_id: Some(statement_id),
-                        ..StatementResponse::default()
-                    }),
-                    None => {
-                        tracing::warn!(
-                            "the statement is not in query history: submitting it again"
-                        );
-                        self.api
-                            .send(Call::post_create("/api/2.0/sql/statements", body))
-                            .await
-                    }
-                }
+        let mut rounds = 0;
+        loop {
+            let sent_at_ms = epoch_ms();
+            let call = Call::post_create("/api/2.0/sql/statements", body.clone());
+            let error = match self.api.send::<StatementResponse>(call).await {
+                Err(e @ DatabricksError::Ambiguous { .. }) if rounds < AMBIGUOUS_RESENDS => e,
+                other => return other,
+            };
+            rounds += 1;
+            tracing::warn!(%error, "statement submission outcome unknown: reconciling through query history");
+            if let Some(statement_id) = self
+                .find_in_history(marker, &options.warehouse_id, sent_at_ms)
+                .await?
+            {
+                return Ok(StatementResponse {
+                    statement_id: Some(statement_id),
+                    ..StatementResponse::default()
+                });
             }
-            other => other,
+            tracing::warn!("the statement is not in query history: submitting it again");
         }
     }
 

@@ -300,6 +300,7 @@ async fn answer_question(
     let key = occurrence_key(state, &space.space_id, question);
     let thinking_steps = TIMED_STEPS.get(..4).unwrap_or(&TIMED_STEPS);
     if let Some(fault) = state.dice.message_fault(&state.config.faults, &key) {
+        state.resources().faults.failed_messages += 1;
         return (MessageOutcome::Fault(fault), thinking_steps);
     }
     let jitter = state

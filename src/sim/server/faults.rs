@@ -15,6 +15,8 @@
 //! questions_per_minute: 5       # questions accepted per rolling minute (default: no limit)
 //! rate_limit_response: http_429 # or message_error: FAILED with RATE_LIMIT_EXCEEDED_*
 //! server_error_rate: 0.0        # share of API requests refused with 500 or 503
+//! rate_limited_rate: 0.0        # share of API requests refused with 429 REQUEST_LIMIT_EXCEEDED
+//! rate_limited_retry_after_secs: 1 # the Retry-After those 429s carry (0: retry at once)
 //! failed_message_rate: 0.0      # share of questions whose message ends FAILED
 //! failed_message_type: RETRYABLE_PROCESSING_EXCEPTION
 //! cancelled_message_rate: 0.0   # share of questions whose message ends CANCELLED
@@ -68,6 +70,11 @@ pub struct Faults {
     pub rate_limit_response: RateLimitResponse,
     /// Share of authenticated API requests refused with a random 500 or 503.
     pub server_error_rate: f64,
+    /// Share of authenticated API requests refused with 429 `REQUEST_LIMIT_EXCEEDED`, whatever
+    /// the questions-per-minute window says (a busy workspace; the fault drills use it).
+    pub rate_limited_rate: f64,
+    /// The `Retry-After` seconds of those injected 429s.
+    pub rate_limited_retry_after_secs: u64,
     /// Share of questions whose message ends FAILED.
     pub failed_message_rate: f64,
     /// The `error.type` of injected FAILED messages.
@@ -89,6 +96,8 @@ impl Default for Faults {
             questions_per_minute: None,
             rate_limit_response: RateLimitResponse::Http429,
             server_error_rate: 0.0,
+            rate_limited_rate: 0.0,
+            rate_limited_retry_after_secs: 1,
             failed_message_rate: 0.0,
             failed_message_type: "RETRYABLE_PROCESSING_EXCEPTION".to_owned(),
             cancelled_message_rate: 0.0,
@@ -117,6 +126,7 @@ impl Faults {
     pub fn check(&self) -> anyhow::Result<()> {
         let rates = [
             ("server_error_rate", self.server_error_rate),
+            ("rate_limited_rate", self.rate_limited_rate),
             ("failed_message_rate", self.failed_message_rate),
             ("cancelled_message_rate", self.cancelled_message_rate),
             ("failed_statement_rate", self.failed_statement_rate),
@@ -125,6 +135,9 @@ impl Faults {
             if !(0.0..=1.0).contains(&rate) {
                 bail!("{name} is {rate}; use a share between 0 and 1");
             }
+        }
+        if self.server_error_rate + self.rate_limited_rate > 1.0 {
+            bail!("server_error_rate + rate_limited_rate exceed 1");
         }
         if self.failed_message_rate + self.cancelled_message_rate > 1.0 {
             bail!("failed_message_rate + cancelled_message_rate exceed 1");

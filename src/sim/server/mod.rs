@@ -40,7 +40,7 @@ use self::answerer::Answerer;
 use self::error::ApiError;
 use self::faults::Faults;
 use self::serving::ChatScript;
-use self::state::{AskedQuestion, SimState};
+use self::state::{AskedQuestion, FaultCounts, SimState};
 use self::warehouse::Warehouse;
 use crate::sim::workspace::ResolvedRepo;
 
@@ -128,6 +128,11 @@ impl SimHandle {
     /// Every question the answerer has answered, in order.
     pub fn asked_questions(&self) -> Vec<AskedQuestion> {
         self.state.resources().asked.clone()
+    }
+
+    /// How many faults were injected so far.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.state.resources().faults
     }
 
     /// Stops the server and waits until it has stopped.
@@ -251,6 +256,7 @@ pub fn router(state: Arc<SimState>) -> Router {
             "/api/2.0/sql/statements/{statement_id}",
             get(statements::get),
         )
+        .route("/api/2.0/sql/history/queries", get(statements::history))
         .route(
             "/api/2.0/sql/statements/{statement_id}/result/chunks/{chunk_index}",
             get(statements::get_chunk),
@@ -290,22 +296,32 @@ async fn not_found() -> Response {
     ApiError::not_found("No API found for this path and method.").into_response()
 }
 
-/// Middleware: refuses a seeded share of authenticated requests with 500 or 503 before they do
-/// anything, so retrying them is always safe.
+/// Middleware: refuses a seeded share of authenticated requests with 500 or 503, and another
+/// share with 429, before they do anything, so retrying them is always safe. One roll per
+/// request decides both: below `server_error_rate` a 5xx, then up to `rate_limited_rate` more a
+/// 429.
 async fn inject_server_errors(
     State(state): State<Arc<SimState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let rate = state.config.faults.server_error_rate;
-    if rate > 0.0 {
+    let faults = &state.config.faults;
+    if faults.server_error_rate > 0.0 || faults.rate_limited_rate > 0.0 {
         let key = state.next_request_number().to_string();
-        if state.dice.roll("server-error", &key) < rate {
+        let roll = state.dice.roll("server-error", &key);
+        if roll < faults.server_error_rate {
             let error = if state.dice.roll("server-error-kind", &key) < 0.5 {
                 ApiError::internal("Internal error (injected fault).")
             } else {
                 ApiError::unavailable("The service is temporarily unavailable (injected fault).")
             };
+            state.resources().faults.server_errors += 1;
+            return error.into_response();
+        }
+        if roll < faults.server_error_rate + faults.rate_limited_rate {
+            let mut error = ApiError::rate_limited("Too many requests (injected fault).", 1);
+            error.retry_after_secs = Some(faults.rate_limited_retry_after_secs);
+            state.resources().faults.rate_limited += 1;
             return error.into_response();
         }
     }

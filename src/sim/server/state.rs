@@ -30,6 +30,19 @@ pub struct AskedQuestion {
     pub question: String,
 }
 
+/// How many faults the simulator injected, for drills that must show the faults fired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Requests refused with an injected 500 or 503.
+    pub server_errors: u64,
+    /// Requests refused with an injected 429.
+    pub rate_limited: u64,
+    /// Messages ended FAILED or CANCELLED by an injected fault (no answer produced).
+    pub failed_messages: u64,
+    /// Statements (Genie's queries included) failed with an injected `TEMPORARILY_UNAVAILABLE`.
+    pub failed_statements: u64,
+}
+
 /// Everything the API has created, behind the state's lock.
 #[derive(Debug, Default)]
 pub struct Resources {
@@ -50,6 +63,8 @@ pub struct Resources {
     pub asked: Vec<AskedQuestion>,
     /// How many times each (space, question) was asked: keys the fault dice.
     pub occurrences: BTreeMap<(String, String), u64>,
+    /// Faults injected so far.
+    pub faults: FaultCounts,
 }
 
 /// The state every handler shares.

@@ -5,7 +5,8 @@
 //! long it then *reports* RUNNING. `wait_timeout: "0s"` always answers PENDING first. A SQL error
 //! is HTTP 200 with `status.state = FAILED`, `status.error{error_code, message}` and
 //! `status.sql_state`. Results are split into chunks of `Settings::chunk_rows` rows linked by
-//! `next_chunk_index`; only `INLINE` + `JSON_ARRAY` is served.
+//! `next_chunk_index`; only `INLINE` + `JSON_ARRAY` is served. Query history lists every
+//! statement (newest first) so a client can find one whose submission answer it lost.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use tokio::time::Instant;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::json_body;
-use super::state::SimState;
+use super::state::{SimState, epoch_millis};
 use super::warehouse::SqlFailure;
 use crate::model::result::ResultSet;
 
@@ -45,7 +46,11 @@ impl From<SqlFailure> for StatementError {
 #[derive(Debug, Clone)]
 pub struct Statement {
     pub id: String,
+    /// The SQL text as submitted (query history shows it).
+    pub text: String,
     pub submitted: Instant,
+    /// Submission time in milliseconds since the Unix epoch (query history filters on it).
+    pub submitted_ms: i64,
     /// How long it reports RUNNING.
     pub latency: Duration,
     pub outcome: Result<ResultSet, StatementError>,
@@ -273,9 +278,12 @@ pub async fn submit(
 ) -> Statement {
     let id = state.new_statement_id();
     let submitted = state.now();
+    let submitted_ms = epoch_millis();
+    let text = sql.clone();
     let injected =
         state.dice.roll("statement-fault", &id) < state.config.faults.failed_statement_rate;
     let outcome = if injected {
+        state.resources().faults.failed_statements += 1;
         Err(StatementError {
             error_code: "TEMPORARILY_UNAVAILABLE".to_owned(),
             message: "The SQL warehouse is temporarily unavailable (injected fault). Retry."
@@ -289,7 +297,9 @@ pub async fn submit(
     };
     let statement = Statement {
         id: id.clone(),
+        text,
         submitted,
+        submitted_ms,
         latency: Duration::from_millis(state.config.faults.statement_latency_ms),
         outcome,
         cancelled: false,
@@ -408,4 +418,53 @@ pub async fn cancel(
     find(&state, &id)?;
     cancel_statement(&state, &id);
     Ok(Json(json!({})))
+}
+
+/// The query-history filters the simulator honours (others are accepted and ignored).
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    #[serde(rename = "filter_by.query_start_time_range.start_time_ms")]
+    start_time_ms: Option<i64>,
+    max_results: Option<usize>,
+}
+
+/// `GET /api/2.0/sql/history/queries`: statements started since `start_time_ms`, newest first,
+/// at most `max_results` (default 100) — enough for a client reconciling a lost submission.
+pub async fn history(
+    State(state): State<Arc<SimState>>,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let since = query.start_time_ms.unwrap_or(i64::MIN);
+    let max = query.max_results.unwrap_or(100).clamp(1, 1000);
+    let now = state.now();
+    let warehouse_id = state.warehouse_id();
+    let mut listed: Vec<(i64, String, Value)> = state
+        .resources()
+        .statements
+        .values()
+        .filter(|s| s.submitted_ms >= since)
+        .map(|s| {
+            let item = json!({
+                "query_id": s.id,
+                "query_text": s.text,
+                "status": history_status(s.state_at(now)),
+                "warehouse_id": warehouse_id,
+                "query_start_time_ms": s.submitted_ms,
+            });
+            (s.submitted_ms, s.id.clone(), item)
+        })
+        .collect();
+    listed.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    let res: Vec<Value> = listed.into_iter().take(max).map(|(_, _, v)| v).collect();
+    Ok(Json(json!({ "res": res, "has_next_page": false })))
+}
+
+/// Query history names states differently from the statement API.
+fn history_status(state: &str) -> &'static str {
+    match state {
+        "RUNNING" => "RUNNING",
+        "SUCCEEDED" => "FINISHED",
+        "CANCELED" => "CANCELED",
+        _ => "FAILED",
+    }
 }

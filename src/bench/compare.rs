@@ -1,0 +1,145 @@
+//! The result-comparison benchmark: two results of N rows × 5 columns (LONG, DOUBLE, STRING,
+//! DATE, LONG), the actual being the gold shuffled with one cell changed, compared once with
+//! [`crate::eval::compare::compare`]. The same pair can be written as CSV for the pandas
+//! baseline (`scripts/pandas_compare.py`).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use super::process::cpu_seconds;
+use crate::eval::compare::{CompareOptions, Reason, compare};
+use crate::model::result::{ResultColumn, ResultSet};
+
+/// The row counts of a full run.
+pub const FULL_SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+/// The row counts of a `--short` run.
+pub const SHORT_SIZES: [usize; 2] = [10_000, 100_000];
+
+/// A deterministic pseudo-random sequence (splitmix64), so runs are comparable.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn columns() -> Vec<ResultColumn> {
+    [
+        ("id", "LONG"),
+        ("amount", "DOUBLE"),
+        ("city", "STRING"),
+        ("day", "DATE"),
+        ("nights", "LONG"),
+    ]
+    .iter()
+    .map(|(name, type_name)| ResultColumn {
+        name: (*name).into(),
+        type_name: (*type_name).into(),
+    })
+    .collect()
+}
+
+fn row(i: usize, rng: &mut SplitMix) -> Vec<Option<String>> {
+    let amount = (rng.next() % 1_000_000) as f64 / 100.0;
+    let day = 1 + rng.next() % 28;
+    vec![
+        Some(i.to_string()),
+        Some(format!("{amount}")),
+        Some(format!("city-{}", rng.next() % 5_000)),
+        Some(format!("2024-{:02}-{day:02}", 1 + rng.next() % 12)),
+        Some((rng.next() % 30).to_string()),
+    ]
+}
+
+/// The gold, and an actual that is the gold shuffled with one cell changed.
+pub fn pair(rows: usize) -> (ResultSet, ResultSet) {
+    let mut rng = SplitMix(42);
+    let gold_rows: Vec<Vec<Option<String>>> = (0..rows).map(|i| row(i, &mut rng)).collect();
+    let mut actual_rows = gold_rows.clone();
+    for i in (1..actual_rows.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        actual_rows.swap(i, j);
+    }
+    if let Some(cell) = actual_rows.get_mut(rows / 2).and_then(|r| r.get_mut(4)) {
+        *cell = Some("999".into());
+    }
+    let result = |rows| ResultSet {
+        columns: columns(),
+        rows,
+        truncated: false,
+    };
+    (result(gold_rows), result(actual_rows))
+}
+
+/// How long one comparison took.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Wall-clock time.
+    pub wall: Duration,
+    /// CPU seconds of this process meanwhile (the comparison is single-threaded), when
+    /// `/proc` says: on a shared machine it is the fairer figure.
+    pub cpu_seconds: Option<f64>,
+}
+
+/// Times one comparison of `gold` and `actual`; fails unless it finds exactly the one changed
+/// cell (a benchmark of a wrong answer measures nothing).
+pub fn time_compare(gold: &ResultSet, actual: &ResultSet) -> anyhow::Result<Timing> {
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let comparison = compare(gold, actual, &CompareOptions::default());
+    let wall = started.elapsed();
+    let cpu_seconds = cpu_before.and_then(|before| Some(cpu_seconds()? - before));
+    if comparison.reasons != [Reason::SingleCellDifference] {
+        bail!(
+            "the comparator found {:?} instead of the one changed cell",
+            comparison.reasons
+        );
+    }
+    Ok(Timing { wall, cpu_seconds })
+}
+
+/// Writes a result as CSV (header, then rows; the generated values hold no commas or quotes).
+pub fn write_csv(result: &ResultSet, path: &Path) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let header: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
+    writeln!(out, "{}", header.join(","))?;
+    for row in &result.rows {
+        let cells: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pair_differs_in_exactly_one_cell_and_the_comparator_finds_it() {
+        let (gold, actual) = pair(1_000);
+        assert_eq!(gold.rows.len(), 1_000);
+        assert!(time_compare(&gold, &actual).is_ok());
+    }
+
+    #[test]
+    fn the_csv_has_a_header_and_one_line_per_row() {
+        let (gold, _) = pair(10);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gold.csv");
+        write_csv(&gold, &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 11);
+        assert_eq!(text.lines().next(), Some("id,amount,city,day,nights"));
+    }
+}
