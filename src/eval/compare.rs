@@ -262,8 +262,7 @@ impl<'r> Comparer<'r> {
     }
 
     fn run(&self) -> Comparison {
-        let gold_cols = normalize_all(self.gold, self.gold_rows);
-        let actual_cols = normalize_all(self.actual, &self.actual.rows);
+        let (gold_cols, actual_cols) = normalize_sides(self.gold, self.gold_rows, self.actual);
         let mut gold = Side::new(&gold_cols);
         let mut actual = Side::new(&actual_cols);
         let relaxed = self.relaxed_rows(&gold_cols);
@@ -472,6 +471,32 @@ impl<'r> Comparer<'r> {
             actual: raw_cell(&self.actual.rows, *a, pair.actual),
         })
     }
+}
+
+/// Results at least this long normalize their two sides on two threads.
+const PARALLEL_ROWS: usize = 50_000;
+
+/// Both sides normalized; a large pair on two threads (normalization is most of a large
+/// comparison's time, and the two sides are independent).
+fn normalize_sides<'a>(
+    gold: &ResultSet,
+    gold_rows: &'a [Vec<Option<String>>],
+    actual: &'a ResultSet,
+) -> (Vec<Column<'a>>, Vec<Column<'a>>) {
+    if gold_rows.len() + actual.rows.len() < PARALLEL_ROWS {
+        return (
+            normalize_all(gold, gold_rows),
+            normalize_all(actual, &actual.rows),
+        );
+    }
+    std::thread::scope(|scope| {
+        let gold_side = scope.spawn(|| normalize_all(gold, gold_rows));
+        let actual_cols = normalize_all(actual, &actual.rows);
+        let gold_cols = gold_side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (gold_cols, actual_cols)
+    })
 }
 
 fn normalize_all<'a>(result: &ResultSet, rows: &'a [Vec<Option<String>>]) -> Vec<Column<'a>> {
