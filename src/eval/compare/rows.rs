@@ -11,6 +11,9 @@ use std::cmp::Ordering;
 
 use super::normalize::{Column, Tolerance, View, compare_cells, mix};
 
+/// Verifying at least this many row pairs splits the work over two threads.
+const PARALLEL_PAIRS: usize = 50_000;
+
 /// One gold column matched to one actual column, and how their cells are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pair {
@@ -144,6 +147,8 @@ impl Frame<'_, '_> {
         let g = keyed(gold_rows, &hashes[0]);
         let a = keyed(actual_rows, &hashes[1]);
         let mut left = Leftovers::default();
+        // One gold row and one actual row with the same hash: the usual case, verified below.
+        let mut single_pairs = Vec::new();
         let (mut i, mut j) = (0, 0);
         while i < g.len() && j < a.len() {
             match g[i].0.cmp(&a[j].0) {
@@ -158,16 +163,51 @@ impl Frame<'_, '_> {
                 Ordering::Equal => {
                     let gi = run_end(&g, i);
                     let aj = run_end(&a, j);
-                    self.match_run(&g[i..gi], &a[j..aj], tol, &mut left);
+                    if gi - i == 1 && aj - j == 1 {
+                        single_pairs.push((g[i].1, a[j].1));
+                    } else {
+                        self.match_run(&g[i..gi], &a[j..aj], tol, &mut left);
+                    }
                     (i, j) = (gi, aj);
                 }
             }
+        }
+        for (gr, ar) in self.unequal_pairs(&single_pairs, tol) {
+            left.gold.push(gr);
+            left.actual.push(ar);
         }
         left.gold.extend(g[i..].iter().map(|x| x.1));
         left.actual.extend(a[j..].iter().map(|x| x.1));
         left.gold.sort_unstable();
         left.actual.sort_unstable();
         left
+    }
+
+    /// The `(gold row, actual row)` pairs whose cells differ, checked in gold row order (the
+    /// gold side is then read sequentially); a long list is split over two threads.
+    fn unequal_pairs(&self, pairs: &[(usize, usize)], tol: Tolerance) -> Vec<(usize, usize)> {
+        let mut sorted = pairs.to_vec();
+        sorted.sort_unstable();
+        let check = |chunk: &[(usize, usize)]| -> Vec<(usize, usize)> {
+            chunk
+                .iter()
+                .filter(|(gr, ar)| !self.rows_equal(*gr, *ar, tol))
+                .copied()
+                .collect()
+        };
+        if sorted.len() < PARALLEL_PAIRS {
+            return check(&sorted);
+        }
+        let (first, second) = sorted.split_at(sorted.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| check(second));
+            let mut unequal = check(first);
+            let rest = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            unequal.extend(rest);
+            unequal
+        })
     }
 
     /// Pairs the rows of one equal-hash run greedily; duplicates pair in linear time.
