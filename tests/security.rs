@@ -686,8 +686,8 @@ fn no_process_in_src_receives_question_or_sql_text() {
     }
     let runs = remote.matches("self.run(").count();
     assert_eq!(
-        runs, 5,
-        "git runs only for ls-remote and fetch of a branch or a ref, and a push"
+        runs, 4,
+        "git runs only for ls-remote (of branches or one ref), fetch and push"
     );
 
     let deploy = std::fs::read_to_string(concat!(

@@ -24,7 +24,7 @@ use crate::model::diag::{self, Diagnostic};
 use crate::model::project::{self, Project, ProjectSpace, ProjectTarget, SpaceSource};
 use crate::model::settings::{self, Settings};
 use crate::model::snapshot::RepoSnapshot;
-use crate::model::space::semantic::{normalized, semantic_differences};
+use crate::model::space::semantic::{Difference, differences};
 use crate::model::space::{self, SerializedSpace, SpaceFile};
 use crate::model::template::{self, Variables};
 use crate::runner::live::{self, Unresolved};
@@ -407,17 +407,6 @@ pub struct SpaceDrift {
     pub differences: Vec<Difference>,
 }
 
-/// One place where the live space means something else than the repository's file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Difference {
-    /// JSON pointer into the normalized space.
-    pub pointer: String,
-    /// The repository's value (templates resolved), absent when only live has it.
-    pub repo: Option<Value>,
-    /// The live value, absent when only the repository has it.
-    pub live: Option<Value>,
-}
-
 async fn diff(
     connection: &ConnectionArgs,
     name: Option<&str>,
@@ -478,19 +467,6 @@ async fn drift(
         space_id: found.space_id,
         differences: differences(&repo_model, &live),
     })
-}
-
-/// The semantic differences between the repository's space and the live one, with both values.
-pub fn differences(repo: &SerializedSpace, live: &SerializedSpace) -> Vec<Difference> {
-    let (repo_value, live_value) = (normalized(repo), normalized(live));
-    semantic_differences(repo, live)
-        .into_iter()
-        .map(|pointer| Difference {
-            repo: repo_value.pointer(&pointer).cloned(),
-            live: live_value.pointer(&pointer).cloned(),
-            pointer,
-        })
-        .collect()
 }
 
 /// The readable drift report: one block per space, one entry per difference.

@@ -81,36 +81,11 @@ impl Remote {
     /// Fetches `branch` into its tracking ref and returns where it points; `None` (and the
     /// tracking ref removed) when the remote has no such branch.
     pub fn fetch(&self, repo_dir: &Path, branch: &str) -> Result<Option<Oid>> {
-        let tracking = Self::tracking_ref(branch);
-        if self.heads(repo_dir, &[branch])?.is_empty() {
-            let repo = git2::Repository::open(repo_dir)?;
-            if let Ok(mut stale) = repo.find_reference(&tracking) {
-                stale.delete()?;
-            }
-            return Ok(None);
-        }
-        let refspec = format!("+refs/heads/{branch}:{tracking}");
-        let args = [
-            "fetch",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--quiet",
-            &self.url,
-            &refspec,
-        ];
-        let out = self.run(repo_dir, &args.map(str::to_owned))?;
-        if !out.status.success() {
-            bail!(
-                "cannot fetch `{branch}` from {}: {}",
-                self.url,
-                stderr(&out)
-            );
-        }
-        let repo = git2::Repository::open(repo_dir)?;
-        let oid = repo
-            .refname_to_id(&tracking)
-            .with_context(|| format!("fetched `{branch}` but cannot read {tracking}"))?;
-        Ok(Some(oid))
+        self.fetch_ref(
+            repo_dir,
+            &format!("refs/heads/{branch}"),
+            &Self::tracking_ref(branch),
+        )
     }
 
     /// Pushes commit `local` to `branch`, only if the remote branch is still at `expected`

@@ -47,7 +47,7 @@ use crate::github::pulls;
 use crate::github::types::WriteMode;
 use crate::model::project::Project;
 use crate::model::snapshot::RepoSnapshot;
-use crate::model::space::semantic::{normalized, semantic_differences};
+use crate::model::space::semantic::{Difference, differences};
 use crate::model::space::{self, SerializedSpace};
 use crate::optimize::checkpoint::StopReason;
 use crate::report::optimize::{self as optimize_report, OptimizeReport, RunContext};
@@ -147,7 +147,7 @@ pub struct SpaceNight {
     pub evaluate_plan: Option<evaluate::Plan>,
     pub baseline: BaselineCheck,
     /// Where the live space means something else than the repository's file.
-    pub drift: Vec<DriftItem>,
+    pub drift: Vec<Difference>,
     /// The tracking issue; `None` without GitHub, or when a dry run cannot tell.
     pub issue: Option<IssueStep>,
     pub optimize: OptimizeStep,
@@ -215,17 +215,6 @@ impl BaselineCheck {
             }
         )
     }
-}
-
-/// One drift between the repository's space and the live one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DriftItem {
-    /// JSON pointer into the normalized space.
-    pub pointer: String,
-    /// The repository's value (templates resolved), absent when only live has it.
-    pub repo: Option<Value>,
-    /// The live value, absent when only the repository has it.
-    pub live: Option<Value>,
 }
 
 /// What happened to the tracking issue.
@@ -414,7 +403,7 @@ async fn one_space(
         results: None,
         evaluate_plan: None,
         baseline: BaselineCheck::NoBaseline,
-        drift: drift(&prepared.space_model, &live_model),
+        drift: differences(&prepared.space_model, &live_model),
         issue: None,
         optimize: OptimizeStep::Planned {
             plan: Box::new(optimizer_input.plan()),
@@ -515,19 +504,6 @@ async fn read_live(ws: &Workspace, space_id: &str) -> anyhow::Result<SerializedS
     let parsed = space::parse(&format!("live space {space_id}"), &text)
         .map_err(|d| anyhow::anyhow!("{}", render_diagnostics(&d)))?;
     Ok(parsed.file.space)
-}
-
-/// The semantic differences between the repository's space and the live one.
-pub fn drift(repo: &SerializedSpace, live: &SerializedSpace) -> Vec<DriftItem> {
-    let (repo_value, live_value) = (normalized(repo), normalized(live));
-    semantic_differences(repo, live)
-        .into_iter()
-        .map(|pointer| DriftItem {
-            repo: repo_value.pointer(&pointer).cloned(),
-            live: live_value.pointer(&pointer).cloned(),
-            pointer,
-        })
-        .collect()
 }
 
 /// The verified baseline of `space` nearest to `HEAD`, after fetching the remote's notes.
@@ -1159,7 +1135,7 @@ fn baseline_line(baseline: &BaselineCheck) -> String {
     }
 }
 
-fn drift_line(drift: &[DriftItem]) -> String {
+fn drift_line(drift: &[Difference]) -> String {
     match drift.len() {
         0 => "none: the live space matches the repository".into(),
         n => format!("**{n} difference(s)** between the live space and the repository"),
@@ -1309,7 +1285,7 @@ mod tests {
                 newly_passing: vec![],
                 regressed: true,
             },
-            drift: vec![DriftItem {
+            drift: vec![Difference {
                 pointer: "/instructions/text_instructions/0/content".into(),
                 repo: Some(json!("Use confirmed bookings.")),
                 live: Some(json!("Use all bookings.")),

@@ -6,6 +6,7 @@
 //! how they are split into lines, and empty lists, empty objects and `null`s treated as absent.
 //! Everything else, unknown keys included, must match exactly.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{SerializedSpace, text};
@@ -31,6 +32,34 @@ pub fn semantically_equal(a: &SerializedSpace, b: &SerializedSpace) -> bool {
 pub fn normalized(space: &SerializedSpace) -> Value {
     let value = serde_json::to_value(space.canonical()).unwrap_or(Value::Null);
     normalize(value).unwrap_or(Value::Null)
+}
+
+/// One place where the live space means something else than the repository's file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    /// JSON pointer into the normalized space.
+    pub pointer: String,
+    /// The repository's value (templates resolved), absent when only live has it.
+    pub repo: Option<Value>,
+    /// The live value, absent when only the repository has it.
+    pub live: Option<Value>,
+}
+
+/// The semantic differences between the repository's space and the live one, with both values
+/// (sorted by pointer): what drift reports show.
+pub fn differences(repo: &SerializedSpace, live: &SerializedSpace) -> Vec<Difference> {
+    let (repo_value, live_value) = (normalized(repo), normalized(live));
+    let mut pointers = Vec::new();
+    diff(&repo_value, &live_value, "", &mut pointers);
+    pointers.sort();
+    pointers
+        .into_iter()
+        .map(|pointer| Difference {
+            repo: repo_value.pointer(&pointer).cloned(),
+            live: live_value.pointer(&pointer).cloned(),
+            pointer,
+        })
+        .collect()
 }
 
 /// JSON pointers (in the normal form) where two spaces differ, sorted: what a drift report shows.
