@@ -5,6 +5,9 @@
 //! runs closed by a later success, a dry run that writes nothing anywhere, and bundle mode
 //! calling a fake `databricks` with the right argv.
 
+mod support;
+use support::repo::{copy_dir, git};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -38,41 +41,6 @@ const SETTINGS: &str = "version: 1\nspaces:\n  wanderbricks:\n    benchmarks:\n 
      thresholds:\n  min_accuracy: 0.3\n  max_regressions: 0\n  p0_must_pass: false\n\
      evaluation:\n  as_of: \"2025-06-30\"\n\
      genie:\n  questions_per_minute: 100000\n  concurrency: 8\n";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Ann", "-c", "user.email=ann@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// Every Databricks request that passed through the proxy, as `METHOD /path`.
 type Log = Arc<Mutex<Vec<String>>>;

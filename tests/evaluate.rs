@@ -5,6 +5,9 @@
 //! `--baseline`, the exit codes, and that evaluate's verdicts agree with the simulator's own
 //! eval-run grading with every failure naming a concrete blamed object.
 
+mod support;
+use support::repo::copy_dir;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -20,19 +23,6 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// The fixture repository with fast question limits and, optionally, a pinned live space id.
 fn repo(space_id: Option<&str>) -> tempfile::TempDir {

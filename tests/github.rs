@@ -2,8 +2,10 @@
 //! two runs make one pull request, one comment and one push; a person's commit pauses the bot;
 //! a dry run writes nothing; a lease race loses nothing; sticky comments are found across pages.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+use support::repo::git;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use genie_gitops::git::branch::{self, BranchOutcome, BranchRequest, LeverCommit};
@@ -33,28 +35,6 @@ struct World {
     fake: LocalGitHub,
     gh: GitHub,
     from: RepoSnapshot,
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Ann", "-c", "user.email=ann@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 async fn world() -> World {

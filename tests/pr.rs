@@ -7,8 +7,10 @@
 //! runs (skipped, zero writes), settings read from the base, the dry run (zero writes), the
 //! baseline note, a pull request touching nothing managed, and the comment's text (snapshot).
 
+mod support;
+use support::repo::{copy_dir, git};
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use genie_gitops::eval::results::{RunInfo, RunResults};
@@ -50,41 +52,6 @@ genie:
   questions_per_minute: 100000
   concurrency: 8
 ";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Ann", "-c", "user.email=ann@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A bare origin, a work tree with `main` (the base) and `topic` (the head), and a fake
 /// GitHub holding pull request `topic` → `main` opened by Ann.

@@ -3,6 +3,9 @@
 //! changed repository file is listed as a difference (exit 2), `--target` takes the host from
 //! the bundle target, and an unknown space is a configuration error (exit 3).
 
+mod support;
+use support::repo::copy_dir;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -14,19 +17,6 @@ use secrecy::ExposeSecret;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const SPACE_FILE: &str = "genie/wanderbricks.geniespace.json";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
