@@ -239,15 +239,25 @@ fn input(questions: Vec<Question>, schema: Schema, settings: Settings) -> Input 
     }
 }
 
-/// Drives the optimizer until it is done, or until `stop_after` Genie questions were asked
-/// (then returns `None`: the "killed" run).
+/// Where a "killed" run stops.
+#[derive(Debug, Clone, Copy)]
+struct Kill {
+    /// Once the harness has asked this many Genie questions (counted across resumes).
+    after: usize,
+    /// The last answer arrived and was stored, but the kill came before it was graded.
+    ungraded: bool,
+}
+
+/// Drives the optimizer as the runner does (each new answer stored on arrival, then graded)
+/// until it is done, or until `kill` (then returns `None`: the "killed" run).
 fn drive(
     optimizer: &mut Optimizer,
     harness: &mut Harness,
     questions: &[Question],
-    stop_after: Option<usize>,
+    kill: Option<Kill>,
     seen: &mut BTreeSet<(String, String)>,
 ) -> Option<Summary> {
+    let killed = |asked: usize| kill.is_some_and(|k| asked >= k.after);
     loop {
         let step = match optimizer.step() {
             Ok(step) => step,
@@ -263,11 +273,18 @@ fn drive(
                     let answer = match optimizer.cached(&ask.variant, id) {
                         Some(answer) => answer.clone(),
                         None => {
-                            if stop_after.is_some_and(|n| harness.asked >= n) {
+                            if killed(harness.asked) {
                                 return None;
                             }
                             seen.insert((ask.variant.clone(), id.clone()));
-                            harness.ask(&ask.variant, &ask.snapshot, question)
+                            let answer = harness.ask(&ask.variant, &ask.snapshot, question);
+                            if let Err(error) = optimizer.arrive(&ask.variant, id, answer.clone()) {
+                                panic!("arrival refused: {error}");
+                            }
+                            if kill.is_some_and(|k| k.ungraded) && killed(harness.asked) {
+                                return None;
+                            }
+                            answer
                         }
                     };
                     let graded = harness.grade(question, answer);
@@ -440,25 +457,15 @@ fn a_killed_run_resumes_to_the_same_commits_without_asking_a_question_twice() {
     let (questions, mut harness) = setup();
     let mut seen = BTreeSet::new();
     let mut first = Optimizer::new(input(questions.clone(), harness.schema(), settings()));
-    let killed = drive(&mut first, &mut harness, &questions, Some(70), &mut seen);
+    let kill = Kill {
+        after: 70,
+        ungraded: false,
+    };
+    let killed = drive(&mut first, &mut harness, &questions, Some(kill), &mut seen);
     assert!(killed.is_none(), "the run finished before it was killed");
-    let saved = match serde_json::to_string(first.checkpoint()) {
-        Ok(json) => json,
-        Err(error) => panic!("the checkpoint does not serialize: {error}"),
-    };
-    drop(first);
-    let state: Checkpoint = match serde_json::from_str(&saved) {
-        Ok(state) => state,
-        Err(error) => panic!("the checkpoint does not deserialize: {error}"),
-    };
     let mut harness = Harness::new(&questions);
-    let mut resumed = match Optimizer::resume(
-        input(questions.clone(), harness.schema(), settings()),
-        state,
-    ) {
-        Ok(optimizer) => optimizer,
-        Err(error) => panic!("resume refused: {error}"),
-    };
+    let mut resumed = restart(&first, &questions, &harness);
+    drop(first);
     let Some(summary) = drive(&mut resumed, &mut harness, &questions, None, &mut seen) else {
         panic!("the resumed run did not finish");
     };
@@ -475,6 +482,61 @@ fn a_killed_run_resumes_to_the_same_commits_without_asking_a_question_twice() {
         summary.questions_asked,
         "a question was asked twice"
     );
+}
+
+/// What a new process does after a kill: reads the saved checkpoint and resumes from it.
+fn restart(killed: &Optimizer, questions: &[Question], harness: &Harness) -> Optimizer {
+    let saved = match serde_json::to_string(killed.checkpoint()) {
+        Ok(json) => json,
+        Err(error) => panic!("the checkpoint does not serialize: {error}"),
+    };
+    let state: Checkpoint = match serde_json::from_str(&saved) {
+        Ok(state) => state,
+        Err(error) => panic!("the checkpoint does not deserialize: {error}"),
+    };
+    match Optimizer::resume(
+        input(questions.to_vec(), harness.schema(), settings()),
+        state,
+    ) {
+        Ok(optimizer) => optimizer,
+        Err(error) => panic!("resume refused: {error}"),
+    }
+}
+
+/// The crash-resume drill without processes: killed at 20 points spread over the run (every
+/// other one with its last answer stored but not graded) and resumed each time, the run ends
+/// with exactly the uninterrupted run's summary — decisions, audit, clusters, questions — and
+/// no question is asked twice.
+#[test]
+fn a_run_killed_at_twenty_points_ends_exactly_like_the_uninterrupted_one() {
+    let (questions, mut harness) = setup();
+    let mut seen = BTreeSet::new();
+    let mut optimizer = Optimizer::new(input(questions.clone(), harness.schema(), settings()));
+    for i in 1..=20 {
+        let kill = Kill {
+            after: i * RUN.asked / 21,
+            ungraded: i % 2 == 1,
+        };
+        let finished = drive(
+            &mut optimizer,
+            &mut harness,
+            &questions,
+            Some(kill),
+            &mut seen,
+        );
+        assert!(finished.is_none(), "the run finished before {kill:?}");
+        optimizer = restart(&optimizer, &questions, &harness);
+    }
+    let Some(summary) = drive(&mut optimizer, &mut harness, &questions, None, &mut seen) else {
+        panic!("the resumed run did not finish");
+    };
+    let json = |s: &Summary| match serde_json::to_string_pretty(s) {
+        Ok(json) => json,
+        Err(error) => panic!("the summary does not serialize: {error}"),
+    };
+    assert_eq!(json(&summary), json(&RUN.summary));
+    assert!(!summary.baseline_clusters.is_empty());
+    assert_eq!(harness.asked, RUN.asked, "a question was asked twice");
 }
 
 #[test]

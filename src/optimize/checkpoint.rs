@@ -1,5 +1,7 @@
-//! The loop's whole state, serializable: where the loop is, the decisions made and every answer
-//! already obtained per (space variant, question id), so a resumed run asks nothing twice.
+//! The loop's whole state, serializable: where the loop is, the decisions made, the proposals
+//! drawn and every answer already obtained per (space variant, question id) — graded, or
+//! arrived and not graded yet — so a resumed run asks nothing twice and decides as the
+//! uninterrupted run would have.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +22,16 @@ pub struct Recorded {
     /// The gate that asked it (`None` in checkpoints written before gates were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+}
+
+/// An answer that arrived and was not graded yet. It is checkpointed the moment it arrives,
+/// so a kill loses only the questions still in flight; grading is deterministic and is done
+/// (again) on resume without asking Genie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrived {
+    pub answer: Answer,
+    /// The gate that asked it.
+    pub gate: Gate,
 }
 
 /// Which gate a measurement is in.
@@ -119,8 +131,16 @@ pub struct Checkpoint {
     pub round: u32,
     pub rounds_without_gain: u32,
     pub gained_this_round: bool,
-    /// Answers per variant hash, per question id.
+    /// Graded answers per variant hash, per question id.
     pub answers: BTreeMap<String, BTreeMap<String, Recorded>>,
+    /// Answers that arrived and are not graded yet, per variant hash, per question id (never
+    /// one that is also in `answers`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arrived: BTreeMap<String, BTreeMap<String, Arrived>>,
+    /// Applicable proposals per lever, per variant they were drawn for (the accepted state's):
+    /// drawn once, so the lever audit counts them once across any number of resumes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proposals: BTreeMap<String, BTreeMap<u8, Vec<Proposal>>>,
     pub accepted: Vec<AcceptedStep>,
     pub rejected: Vec<Rejection>,
     /// Set hashes of rejected proposals: never proposed again.
@@ -153,6 +173,8 @@ impl Checkpoint {
             rounds_without_gain: 0,
             gained_this_round: false,
             answers: BTreeMap::new(),
+            arrived: BTreeMap::new(),
+            proposals: BTreeMap::new(),
             accepted: Vec::new(),
             rejected: Vec::new(),
             rejected_sets: BTreeSet::new(),
@@ -166,19 +188,25 @@ impl Checkpoint {
         }
     }
 
-    /// Genie questions asked so far (each stored answer was asked once).
+    /// Genie questions asked so far (each stored answer, graded or not, was asked once).
     pub fn questions_asked(&self) -> usize {
-        self.answers.values().map(BTreeMap::len).sum()
+        let graded: usize = self.answers.values().map(BTreeMap::len).sum();
+        let arrived: usize = self.arrived.values().map(BTreeMap::len).sum();
+        graded + arrived
     }
 
     /// Genie questions asked per gate (answers stored without a gate are not counted).
     pub fn spent_by_gate(&self) -> BTreeMap<Gate, usize> {
-        let mut spent = BTreeMap::new();
-        for gate in self
+        let graded = self
             .answers
             .values()
-            .flat_map(|a| a.values().filter_map(|r| r.gate))
-        {
+            .flat_map(|a| a.values().filter_map(|r| r.gate));
+        let arrived = self
+            .arrived
+            .values()
+            .flat_map(|a| a.values().map(|r| r.gate));
+        let mut spent = BTreeMap::new();
+        for gate in graded.chain(arrived) {
             *spent.entry(gate).or_insert(0) += 1;
         }
         spent

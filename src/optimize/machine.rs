@@ -26,7 +26,9 @@ use crate::patch::{self, Patch, PatchError};
 
 use super::audit::{AcceptedStep, LeverAudit, ParetoPoint, Rejection, risk_cost, update_frontier};
 use super::case::{Answer, FailureCase, Graded, Question, Role};
-use super::checkpoint::{Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION};
+use super::checkpoint::{
+    Arrived, Candidate, Checkpoint, Gate, Part, Phase, Recorded, StopReason, VERSION,
+};
 use super::context::{Context, Schema, Settings};
 use super::diagnose::{Cluster, diagnose};
 use super::overlay;
@@ -42,7 +44,9 @@ pub enum OptimizeError {
         "the checkpoint belongs to another run (different questions or repository); start afresh without --resume"
     )]
     CheckpointMismatch,
-    #[error("checkpoint format {found} is not supported (expected {VERSION})")]
+    #[error(
+        "checkpoint format {found} is not supported (this version writes {VERSION}); run without --resume to start over"
+    )]
     CheckpointVersion { found: u32 },
     #[error("an accepted patch set failed to re-apply on resume: {0}")]
     Replay(PatchError),
@@ -131,7 +135,7 @@ pub struct Summary {
     pub high_risk: Vec<Proposal>,
     /// Per question: right at the baseline, right at the end (`None` when not asked there).
     pub per_question: BTreeMap<String, (Option<bool>, Option<bool>)>,
-    /// Clusters of the baseline's train failures (those graded in this process).
+    /// Clusters of the baseline's train failures.
     pub baseline_clusters: Vec<Cluster>,
     /// Clusters of the final space's train failures.
     pub remaining: Vec<Cluster>,
@@ -152,18 +156,19 @@ pub struct Optimizer {
     files: DurableFiles,
     schema: Schema,
     overlay: bool,
+    /// The repository as checked out: what the baseline measured.
+    original: RepoSnapshot,
     /// The repository with every accepted patch set applied: what is committed.
     accepted: RepoSnapshot,
     /// What Genie is shown of `accepted`: the same, or with the overlay standing in for the
     /// lever 1–3 files. Answers are stored per variant of this snapshot.
     measured: RepoSnapshot,
     state: Checkpoint,
-    /// Failure cases graded in this process, per (variant, question).
+    /// Failure cases graded in this process, per (variant, question). A resumed process
+    /// grades the stored answers again (free and deterministic) before it needs their cases.
     cases: BTreeMap<(String, String), FailureCase>,
     /// (variant, question) pairs graded in this process.
     graded: BTreeSet<(String, String)>,
-    /// Proposals per lever for the current accepted variant.
-    proposal_cache: BTreeMap<(String, u8), Vec<Proposal>>,
 }
 
 const LEVER_ORDER: [u8; 6] = [1, 2, 3, 4, 5, 6];
@@ -227,12 +232,12 @@ impl Optimizer {
             files: input.files,
             schema: input.schema,
             overlay: input.overlay,
+            original: input.snapshot.clone(),
             measured: input.snapshot.clone(),
             accepted: input.snapshot,
             state,
             cases: BTreeMap::new(),
             graded: BTreeSet::new(),
-            proposal_cache: BTreeMap::new(),
         }
     }
 
@@ -246,23 +251,58 @@ impl Optimizer {
         &self.accepted
     }
 
-    /// The stored answer to `question` on `variant`, if it was asked before.
+    /// The stored answer to `question` on `variant` (graded or not), if it was asked before.
     pub fn cached(&self, variant: &str, question: &str) -> Option<&Answer> {
-        self.state
-            .answers
-            .get(variant)
-            .and_then(|a| a.get(question))
+        self.recorded(variant, question)
             .map(|r| &r.answer)
+            .or_else(|| {
+                self.state
+                    .arrived
+                    .get(variant)
+                    .and_then(|a| a.get(question))
+                    .map(|a| &a.answer)
+            })
+    }
+
+    /// Stores an answer the moment it arrives, before grading, so a kill cannot lose it (save
+    /// the checkpoint after this). A stored answer is never replaced.
+    pub fn arrive(
+        &mut self,
+        variant: &str,
+        question: &str,
+        answer: Answer,
+    ) -> Result<(), OptimizeError> {
+        self.known(question)?;
+        if self.cached(variant, question).is_none() {
+            let gate = self.current_gate();
+            self.state
+                .arrived
+                .entry(variant.to_owned())
+                .or_default()
+                .insert(question.to_owned(), Arrived { answer, gate });
+        }
+        Ok(())
     }
 
     /// Records a graded answer. A stored answer is never replaced (the first one counts), so
     /// re-grading a cached answer on resume spends nothing.
     pub fn record(&mut self, variant: &str, graded: Graded) -> Result<(), OptimizeError> {
-        if !self.questions.iter().any(|q| q.id == graded.question_id) {
-            return Err(OptimizeError::UnknownQuestion(graded.question_id));
-        }
+        self.known(&graded.question_id)?;
         let key = (variant.to_owned(), graded.question_id.clone());
-        let gate = self.current_gate();
+        let arrived = self
+            .state
+            .arrived
+            .get_mut(variant)
+            .and_then(|a| a.remove(&graded.question_id));
+        if self
+            .state
+            .arrived
+            .get(variant)
+            .is_some_and(BTreeMap::is_empty)
+        {
+            self.state.arrived.remove(variant);
+        }
+        let gate = arrived.map_or_else(|| self.current_gate(), |a| a.gate);
         self.state
             .answers
             .entry(variant.to_owned())
@@ -278,6 +318,14 @@ impl Optimizer {
         }
         self.graded.insert(key);
         Ok(())
+    }
+
+    fn known(&self, question: &str) -> Result<(), OptimizeError> {
+        if self.questions.iter().any(|q| q.id == question) {
+            Ok(())
+        } else {
+            Err(OptimizeError::UnknownQuestion(question.to_owned()))
+        }
     }
 
     /// The gate the loop is in: what a new answer is spent on.
@@ -298,7 +346,10 @@ impl Optimizer {
                 Phase::Lever { lever } => self.lever(lever)?,
                 Phase::Measure { candidate, gate } => self.measure(candidate, gate)?,
                 Phase::Final => self.final_held_out(),
-                Phase::Done => return Ok(Step::Done(Box::new(self.summary()))),
+                Phase::Done => match self.report_cases() {
+                    Some(ask) => Some(ask),
+                    None => return Ok(Step::Done(Box::new(self.summary()))),
+                },
             };
             if let Some(ask) = step {
                 return Ok(Step::Ask(ask));
@@ -341,8 +392,7 @@ impl Optimizer {
     }
 
     fn lever(&mut self, lever: u8) -> Result<Option<Ask>, OptimizeError> {
-        let variant = self.measured_variant();
-        if let Some(ask) = self.missing_cases(&variant) {
+        if let Some(ask) = self.missing_cases(&self.measured.clone()) {
             return Ok(Some(ask));
         }
         let mut parts = Vec::new();
@@ -410,6 +460,10 @@ impl Optimizer {
     }
 
     fn measure(&mut self, candidate: Candidate, gate: Gate) -> Result<Option<Ask>, OptimizeError> {
+        // The slice gate may draw lever-6 proposals from the accepted state's failures.
+        if let Some(ask) = self.missing_cases(&self.measured.clone()) {
+            return Ok(Some(ask));
+        }
         let snapshot = self.measured_parts(&candidate.parts)?;
         let base = self.measured_variant();
         if gate == Gate::Full {
@@ -499,51 +553,82 @@ impl Optimizer {
         }
     }
 
-    /// The full gate in batches, the questions that can regress first; it stops as soon as
-    /// the acceptance rule can no longer be met.
+    /// The full gate in batches of [`FULL_GATE_BATCH`], the questions that can regress first;
+    /// after each batch it stops as soon as the acceptance rule can no longer be met. The
+    /// batches and every decision depend on the checkpointed answers alone, so a run resumed
+    /// mid-gate decides exactly as the uninterrupted run did.
     fn measure_full(
         &mut self,
         candidate: Candidate,
         base: &str,
         snapshot: RepoSnapshot,
     ) -> Result<Option<Ask>, OptimizeError> {
-        if let Some(reason) = self.decided_early(&candidate.variant, base) {
+        let variant = candidate.variant.clone();
+        let order = self.full_gate_order(&variant, base);
+        let complete = order
+            .chunks(FULL_GATE_BATCH)
+            .take_while(|batch| batch.iter().all(|q| self.recorded(&variant, q).is_some()))
+            .count();
+        let done = (complete * FULL_GATE_BATCH).min(order.len());
+        if done == order.len() {
+            return self.full_gate(candidate, base, snapshot);
+        }
+        let earlier: Vec<String> = self
+            .gate_ids()
+            .into_iter()
+            .filter(|q| !order.contains(q))
+            .collect();
+        let answered: BTreeSet<String> = earlier
+            .into_iter()
+            .chain(order[..done].iter().cloned())
+            .collect();
+        if let Some(reason) = self.decided_early(&variant, base, &answered) {
             let last = candidate.through;
             self.reject(&candidate, &reason);
             return Ok(self.advance(last));
         }
+        let batch = order[done..]
+            .iter()
+            .take(FULL_GATE_BATCH)
+            .cloned()
+            .collect();
+        Ok(self.ask(&variant, &snapshot, batch, Gate::Full))
+    }
+
+    /// The full gate's questions in the order it asks them: the gate set minus what earlier
+    /// gates asked of this variant, those right on the accepted state (they can regress) first.
+    fn full_gate_order(&self, variant: &str, base: &str) -> Vec<String> {
+        let asked_earlier = |q: &String| {
+            self.recorded(variant, q)
+                .is_some_and(|r| r.gate != Some(Gate::Full))
+        };
         let (can_regress, rest): (Vec<String>, Vec<String>) = self
             .gate_ids()
             .into_iter()
-            .filter(|q| {
-                !self
-                    .graded
-                    .contains(&(candidate.variant.clone(), q.clone()))
-            })
+            .filter(|q| !asked_earlier(q))
             .partition(|q| self.correct(base, q));
-        let pending: Vec<String> = can_regress.into_iter().chain(rest).collect();
-        if pending.is_empty() {
-            return self.full_gate(candidate, base, snapshot);
-        }
-        let batch = pending.into_iter().take(FULL_GATE_BATCH).collect();
-        Ok(self.ask(&candidate.variant, &snapshot, batch, Gate::Full))
+        can_regress.into_iter().chain(rest).collect()
     }
 
     /// Why the full gate must reject whatever the unanswered questions give: too many
     /// regressions already, or not non-inferior even if every unanswered question passes.
-    /// `None` while the outcome is open, and once every question is answered (the full gate
-    /// then decides with its usual reasons).
-    fn decided_early(&self, variant: &str, base: &str) -> Option<String> {
+    /// `answered` are the gate questions whose answers count so far (earlier gates' and the
+    /// completed batches'); `None` while the outcome is open.
+    fn decided_early(
+        &self,
+        variant: &str,
+        base: &str,
+        answered: &BTreeSet<String>,
+    ) -> Option<String> {
         let ids = self.gate_ids();
-        let answered = |q: &String| self.cached(variant, q).is_some();
-        let done = ids.iter().filter(|q| answered(q)).count();
-        if done == ids.len() {
-            return None;
-        }
-        let decided = format!("decided after {done} of {} questions", ids.len());
+        let decided = format!(
+            "decided after {} of {} questions",
+            answered.len(),
+            ids.len()
+        );
         let regressed: Vec<String> = ids
             .iter()
-            .filter(|q| answered(q) && self.correct(base, q) && !self.correct(variant, q))
+            .filter(|q| answered.contains(*q) && self.correct(base, q) && !self.correct(variant, q))
             .cloned()
             .collect();
         if regressed.len() > self.settings.max_regressions as usize {
@@ -555,7 +640,7 @@ impl Optimizer {
         let before: Vec<bool> = ids.iter().map(|q| self.correct(base, q)).collect();
         let best: Vec<bool> = ids
             .iter()
-            .map(|q| !answered(q) || self.correct(variant, q))
+            .map(|q| !answered.contains(q) || self.correct(variant, q))
             .collect();
         let paired = Paired::from_outcomes(&before, &best).unwrap_or_default();
         let test = non_inferiority(&paired, self.settings.margin);
@@ -672,7 +757,7 @@ impl Optimizer {
         self.accepted = self.apply_parts(&candidate.parts)?;
         self.measured = snapshot;
         self.state.gained_this_round = true;
-        self.proposal_cache.clear();
+        self.state.proposals.clear();
         if self.target_met() {
             self.state.phase = self.stop_phase(StopReason::TargetMet);
             return Ok(None);
@@ -708,8 +793,12 @@ impl Optimizer {
     /// high-risk ones are recorded for the report.
     fn applicable_proposals(&mut self, lever: u8) -> Result<Vec<Proposal>, OptimizeError> {
         let variant = self.measured_variant();
-        let key = (variant.clone(), lever);
-        if let Some(cached) = self.proposal_cache.get(&key) {
+        if let Some(cached) = self
+            .state
+            .proposals
+            .get(&variant)
+            .and_then(|levers| levers.get(&lever))
+        {
             return Ok(cached
                 .iter()
                 .filter(|p| {
@@ -761,7 +850,11 @@ impl Optimizer {
         if within.is_empty() {
             self.audit(lever).skip_reason = Some("no applicable proposals".into());
         }
-        self.proposal_cache.insert(key, within.clone());
+        self.state
+            .proposals
+            .entry(variant)
+            .or_default()
+            .insert(lever, within.clone());
         Ok(within)
     }
 
@@ -1031,24 +1124,37 @@ impl Optimizer {
         })
     }
 
-    /// On resume: failing train questions of the accepted variant whose failure case this
-    /// process has not seen are re-graded from their stored answers (no Genie question).
-    fn missing_cases(&self, variant: &str) -> Option<Ask> {
+    /// On resume: the failing train questions of `snapshot`'s variant whose stored answers
+    /// this process has not graded yet, to grade again (no Genie question) for their failure
+    /// cases.
+    fn missing_cases(&self, snapshot: &RepoSnapshot) -> Option<Ask> {
+        let variant = variant_of(snapshot);
         let missing: Vec<String> = self
             .train_ids()
             .into_iter()
-            .filter(|q| !self.correct(variant, q))
-            .filter(|q| !self.cases.contains_key(&(variant.to_owned(), q.clone())))
+            .filter(|q| self.recorded(&variant, q).is_some_and(|r| !r.correct))
+            .filter(|q| !self.cases.contains_key(&(variant.clone(), q.clone())))
             .collect();
-        self.ask(variant, &self.measured.clone(), missing, Gate::Baseline)
+        self.ask(&variant, snapshot, missing, Gate::Baseline)
     }
 
-    fn correct(&self, variant: &str, question: &str) -> bool {
+    /// Before the report: the failure cases of the baseline and the final state, which its
+    /// clusters are drawn from.
+    fn report_cases(&self) -> Option<Ask> {
+        self.state.baseline.as_ref()?;
+        self.missing_cases(&self.original)
+            .or_else(|| self.missing_cases(&self.measured))
+    }
+
+    fn recorded(&self, variant: &str, question: &str) -> Option<&Recorded> {
         self.state
             .answers
             .get(variant)
             .and_then(|a| a.get(question))
-            .is_some_and(|r| r.correct)
+    }
+
+    fn correct(&self, variant: &str, question: &str) -> bool {
+        self.recorded(variant, question).is_some_and(|r| r.correct)
     }
 
     fn score(&self, variant: &str, ids: &[String]) -> Score {
@@ -1099,7 +1205,7 @@ impl Optimizer {
         let held_out = self.ids_where(|q| q.role == Role::HeldOut);
         let final_held_out = held_out
             .iter()
-            .all(|q| self.cached(&last, q).is_some())
+            .all(|q| self.recorded(&last, q).is_some())
             .then(|| self.score(&last, &held_out));
         let held_out_regressions = if final_held_out.is_some() {
             self.regressions(&baseline, &last, &held_out)
@@ -1152,7 +1258,7 @@ impl Optimizer {
         }
     }
 
-    /// Clusters of a variant's train failures graded in this process.
+    /// Clusters of a variant's train failures.
     fn clusters(&self, variant: &str) -> Vec<Cluster> {
         let pairs: Vec<(&Question, &FailureCase)> = self
             .questions
