@@ -4,7 +4,7 @@
 //! answered from the checkpoint or by asking Genie on a temporary space created from the
 //! candidate's space file (always trashed), with the candidate's Unity Catalog files applied
 //! to the dev target and rolled back after measuring. The checkpoint is written (atomically)
-//! after every answered question and every decision. [`commit_levers`] writes each accepted
+//! when each answer arrives, when it is graded and after every decision. [`commit_levers`] writes each accepted
 //! lever as one commit on the bot branch, checking that every patch changed its durable file.
 
 pub mod grade;
@@ -17,14 +17,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::evaluate::{self, Against, PrepareError, Prepared as EvalPrepared};
 use super::temp::with_temporary_space;
 use super::truth::GroundTruth;
+use crate::databricks::DatabricksError;
 use crate::databricks::Workspace;
-use crate::databricks::genie::{GenieClient, Outcome as GenieOutcome};
+use crate::databricks::genie::{Answer as GenieAnswer, GenieClient, Outcome as GenieOutcome};
 use crate::databricks::sql::{SqlClient, StatementOptions};
 use crate::databricks::types::CreateSpaceRequest;
 use crate::eval::asi::SpaceIndex;
@@ -310,7 +311,7 @@ pub async fn run(
     let golds = ground_truth(p, ws.main, &warehouse).await?;
     let mut optimizer = match resume {
         Some(state) => Optimizer::resume(p.input(), state)
-            .context("--resume: the checkpoint does not belong to this repository and benchmark set; run without --resume")?,
+            .with_context(|| format!("--resume: {}", checkpoint.0.display()))?,
         None => Optimizer::new(p.input()),
     };
     let mut session = Session {
@@ -555,8 +556,11 @@ impl Session<'_> {
         })
     }
 
-    /// Asks each question in a fresh conversation, as many at once as the settings allow;
-    /// records (and checkpoints) each answer as it arrives.
+    /// Asks each question in a fresh conversation, as many at once as the settings allow.
+    /// Each answer is checkpointed the moment it arrives — between gradings, not after them —
+    /// and its concurrency slot is freed only then, so a kill loses at most `concurrency`
+    /// answers (those Genie is still giving). Each question's task then runs Genie's SQL, and
+    /// the answer is graded and checkpointed again.
     async fn ask_all(
         &mut self,
         optimizer: &mut Optimizer,
@@ -566,37 +570,78 @@ impl Session<'_> {
     ) -> anyhow::Result<()> {
         let concurrency = self.p.eval.project.settings.genie.concurrency.max(1) as usize;
         let slots = Arc::new(Semaphore::new(concurrency));
+        let (arrived, mut arrivals) = mpsc::unbounded_channel();
         let mut tasks = JoinSet::new();
         for id in to_ask {
             let text = self
                 .question(id)
                 .map(|q| q.text.clone())
                 .with_context(|| format!("the optimizer asked for an unknown question {id}"))?;
-            let genie = Arc::clone(&self.genie);
-            let slots = Arc::clone(&slots);
-            let space_id = space_id.to_string();
-            let id = id.clone();
+            let (genie, slots, arrived) =
+                (Arc::clone(&self.genie), Arc::clone(&slots), arrived.clone());
+            let (sql, warehouse) = (self.sql.clone(), self.warehouse.clone());
+            let (space_id, id) = (space_id.to_string(), id.clone());
             tasks.spawn(async move {
-                let _slot = slots.acquire_owned().await;
-                (id, genie.ask(&space_id, &text, ASK_DEADLINE).await)
+                let slot = slots.acquire_owned().await;
+                let answer = answer_of(genie.ask(&space_id, &text, ASK_DEADLINE).await)?;
+                // Stored before its SQL runs; the slot is freed once it is stored, so questions
+                // in flight and answers not yet stored never exceed the concurrency. The
+                // receiver outlives every task unless the run has already failed.
+                let _ = arrived.send((id.clone(), answer.clone(), slot));
+                let executed = match &answer {
+                    Answer::Sql { sql: query } => {
+                        Some(run_read_only(&sql, &warehouse, query).await)
+                    }
+                    _ => None,
+                };
+                Ok::<_, DatabricksError>((id, answer, executed))
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            let (id, answer) = joined.context("a question task panicked")?;
-            let answer = match answer {
-                Ok(answer) => from_genie(answer.outcome),
-                Err(e) if matches!(e.status(), Some(401 | 403 | 404)) => {
-                    tasks.abort_all();
-                    return Err(anyhow::Error::new(e).context("the workspace refused the question"));
+        drop(arrived);
+        loop {
+            tokio::select! {
+                biased;
+                Some((id, answer, slot)) = arrivals.recv() => {
+                    self.arrive(optimizer, &ask.variant, &id, answer)?;
+                    drop(slot);
                 }
-                Err(e) => Answer::Error {
-                    message: e.to_string(),
-                },
-            };
-            self.asked += 1;
-            self.record(optimizer, &ask.variant, &id, answer).await?;
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let finished = joined.context("a question task panicked")?;
+                    let (id, answer, executed) = match finished {
+                        Ok(finished) => finished,
+                        Err(e) => {
+                            tasks.abort_all();
+                            let refused = anyhow::Error::new(e);
+                            return Err(refused.context("the workspace refused the question"));
+                        }
+                    };
+                    self.arrive(optimizer, &ask.variant, &id, answer.clone())?;
+                    if let (Answer::Sql { sql }, Some(result)) = (&answer, &executed) {
+                        let key = (ask.variant.clone(), sql.trim().to_string());
+                        self.executed.insert(key, result.clone());
+                    }
+                    self.grade(optimizer, &ask.variant, &id, answer, executed)?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Stores a newly arrived answer (once) and saves the checkpoint.
+    fn arrive(
+        &mut self,
+        optimizer: &mut Optimizer,
+        variant: &str,
+        id: &str,
+        answer: Answer,
+    ) -> anyhow::Result<()> {
+        if optimizer.cached(variant, id).is_some() {
+            return Ok(());
+        }
+        self.asked += 1;
+        optimizer.arrive(variant, id, answer)?;
+        self.checkpoint.save(optimizer.checkpoint())
     }
 
     /// Says which changes the dev target still holds because it refused their rollback.
@@ -616,7 +661,8 @@ impl Session<'_> {
         self.p.questions.iter().find(|q| q.id == id)
     }
 
-    /// Grades an answer, records it and saves the checkpoint.
+    /// Grades a stored answer (running its SQL, once per variant and process), records it
+    /// and saves the checkpoint.
     async fn record(
         &mut self,
         optimizer: &mut Optimizer,
@@ -624,49 +670,72 @@ impl Session<'_> {
         id: &str,
         answer: Answer,
     ) -> anyhow::Result<()> {
-        let question = self
-            .question(id)
-            .with_context(|| format!("the optimizer asked for an unknown question {id}"))?
-            .clone();
-        let gold = self
-            .golds
-            .get(id)
-            .with_context(|| format!("no ground truth for {id}"))?
-            .clone();
         let executed = match &answer {
             Answer::Sql { sql } => Some(self.execute(variant, sql).await),
             _ => None,
         };
+        self.grade(optimizer, variant, id, answer, executed)
+    }
+
+    /// Grades an answer whose SQL (if any) has run, records it and saves the checkpoint.
+    fn grade(
+        &mut self,
+        optimizer: &mut Optimizer,
+        variant: &str,
+        id: &str,
+        answer: Answer,
+        executed: Option<Result<ResultSet, String>>,
+    ) -> anyhow::Result<()> {
+        let question = self
+            .question(id)
+            .with_context(|| format!("the optimizer asked for an unknown question {id}"))?;
+        let gold = self
+            .golds
+            .get(id)
+            .with_context(|| format!("no ground truth for {id}"))?;
         let tolerance = self.p.eval.project.settings.evaluation.float_tolerance;
-        let graded = grade::grade(
-            &question,
-            &gold,
-            answer,
-            executed,
-            &self.p.catalog,
-            tolerance,
-        );
+        let graded = grade::grade(question, gold, answer, executed, &self.p.catalog, tolerance);
         tracing::debug!(id, variant, correct = graded.correct, "graded");
         optimizer.record(variant, graded)?;
         self.checkpoint.save(optimizer.checkpoint())
     }
 
-    /// Runs Genie's SQL (read-only guard first) on the warehouse, once per variant.
+    /// Runs Genie's SQL on the warehouse, once per variant and process.
     async fn execute(&mut self, variant: &str, sql: &str) -> Result<ResultSet, String> {
         let key = (variant.to_string(), sql.trim().to_string());
         if let Some(hit) = self.executed.get(&key) {
             return hit.clone();
         }
-        let outcome = match guard::check(sql) {
-            Err(e) => Err(format!("refused by the read-only guard: {e}")),
-            Ok(query) => self
-                .sql
-                .execute(&query.sql, &StatementOptions::new(&self.warehouse))
-                .await
-                .map_err(|e| e.to_string()),
-        };
+        let outcome = run_read_only(&self.sql, &self.warehouse, sql).await;
         self.executed.insert(key, outcome.clone());
         outcome
+    }
+}
+
+/// Runs Genie's SQL on the warehouse, after the read-only guard.
+async fn run_read_only(
+    client: &SqlClient,
+    warehouse: &str,
+    sql: &str,
+) -> Result<ResultSet, String> {
+    match guard::check(sql) {
+        Err(e) => Err(format!("refused by the read-only guard: {e}")),
+        Ok(query) => client
+            .execute(&query.sql, &StatementOptions::new(warehouse))
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Genie's answer as the checkpoint keeps it; a question that failed is an answer too (the
+/// failure is graded), unless the workspace refused it (401, 403, 404), which stops the run.
+fn answer_of(outcome: Result<GenieAnswer, DatabricksError>) -> Result<Answer, DatabricksError> {
+    match outcome {
+        Ok(answer) => Ok(from_genie(answer.outcome)),
+        Err(e) if matches!(e.status(), Some(401 | 403 | 404)) => Err(e),
+        Err(e) => Ok(Answer::Error {
+            message: e.to_string(),
+        }),
     }
 }
 
