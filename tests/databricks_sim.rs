@@ -1108,3 +1108,82 @@ async fn a_lost_start_conversation_response_is_reconciled_not_asked_again() {
 async fn a_lost_response_is_reconciled_in_a_space_with_many_conversations() {
     asked_once_after_a_lost_response(120).await;
 }
+
+// --- exact rollback of a primary key over a nullable column ----------------------------------
+
+/// `properties` as `main.information_schema` shows it: nullability and constraints.
+async fn properties_catalog(
+    ws: &Workspace,
+    options: &StatementOptions,
+) -> Vec<Vec<Option<String>>> {
+    let mut rows = Vec::new();
+    for query in [
+        "SELECT column_name, is_nullable FROM main.information_schema.columns WHERE table_name = 'properties' ORDER BY column_name",
+        "SELECT constraint_name, constraint_type FROM main.information_schema.table_constraints WHERE table_name = 'properties' ORDER BY constraint_name",
+    ] {
+        match ws.sql.execute(query, options).await {
+            Ok(result) => rows.extend(result.rows),
+            Err(error) => panic!("{query}: {error}"),
+        }
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_key_over_a_nullable_column_is_applied_and_rolled_back_exactly() {
+    use genie_gitops::model::settings::DurableFiles;
+    use genie_gitops::model::snapshot::RepoSnapshot;
+    use genie_gitops::model::template::Variables;
+    use genie_gitops::runner::optimize::uc;
+
+    let sim = start_with(Settings::default(), engine_warehouse()).await;
+    let ws = connect(&sim);
+    let options = StatementOptions::new(sim.warehouse_id());
+    let files = DurableFiles::default();
+    let tables = |key: &str| {
+        let mut snapshot = RepoSnapshot::new();
+        let text = format!(
+            "tables:\n  - name: main.wanderbricks.properties\n{key}    columns:\n      - {{name: host_id, comment: The host}}\n"
+        );
+        snapshot.insert(&files.tables, text);
+        snapshot
+    };
+    let (base, candidate) = (tables(""), tables("    primary_key: [host_id]\n"));
+    let vars = Variables::new();
+    let ddl = |from: &RepoSnapshot, to: &RepoSnapshot| {
+        uc::ddl_between(from, to, &files, &vars).unwrap_or_else(|e| panic!("{e:#}"))
+    };
+    let before = properties_catalog(&ws, &options).await;
+    let columns =
+        uc::key_columns(&base, &candidate, &files, &vars).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut rollback = ddl(&candidate, &base);
+    let restore = uc::nullability_rollback(&ws.sql, &options, &columns)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(
+        restore,
+        vec!["ALTER TABLE main.wanderbricks.properties ALTER COLUMN host_id DROP NOT NULL"]
+    );
+    rollback.extend(restore);
+    for statement in ddl(&base, &candidate) {
+        if let Err(error) = ws.sql.execute(&statement, &options).await {
+            panic!("{statement}: {error}");
+        }
+    }
+    let applied = properties_catalog(&ws, &options).await;
+    let host = |rows: &[Vec<Option<String>>]| {
+        rows.iter()
+            .find(|r| r.first().and_then(Option::as_deref) == Some("host_id"))
+            .and_then(|r| r.get(1).cloned().flatten())
+    };
+    assert_eq!(host(&before).as_deref(), Some("YES"));
+    assert_eq!(host(&applied).as_deref(), Some("NO"));
+    assert_ne!(applied, before, "the key was not added");
+    for statement in &rollback {
+        if let Err(error) = ws.sql.execute(statement, &options).await {
+            panic!("{statement}: {error}");
+        }
+    }
+    assert_eq!(properties_catalog(&ws, &options).await, before);
+    sim.shutdown().await;
+}

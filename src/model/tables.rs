@@ -198,9 +198,11 @@ impl TablesFile {
     }
 
     /// A primary-key change: drop the old key with `CASCADE` (Databricks refuses to drop a key a
-    /// foreign key references), add the new one, then re-add every foreign key of the file that
-    /// references this table, in file order. A removed key re-adds nothing: a foreign key to a
-    /// table without a primary key does not validate ([`load`] reports it).
+    /// foreign key references), make the key's columns `NOT NULL` (Databricks refuses a key
+    /// over a nullable column; a no-op for a column that already is), add the new key, then
+    /// re-add every foreign key of the file that references this table, in file order. A
+    /// removed key re-adds nothing: a foreign key to a table without a primary key does not
+    /// validate ([`load`] reports it).
     fn primary_key_ddl(&self, table: &TableMeta) -> Vec<String> {
         let name = quote_name(&table.name);
         let mut out = vec![format!(
@@ -208,6 +210,12 @@ impl TablesFile {
         )];
         if table.primary_key.is_empty() {
             return out;
+        }
+        for column in &table.primary_key {
+            out.push(format!(
+                "ALTER TABLE {name} ALTER COLUMN {} SET NOT NULL",
+                quote_ident(column)
+            ));
         }
         let last = split_name(&table.name).last().cloned().unwrap_or_default();
         out.push(format!(

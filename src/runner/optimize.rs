@@ -448,7 +448,8 @@ impl Session<'_> {
             .cap
             .map_or(usize::MAX, |cap| cap.saturating_sub(self.asked));
         let to_ask: Vec<String> = fresh.iter().take(room).cloned().collect();
-        let (apply, rollback) = self.uc_ddl(&ask.snapshot)?;
+        let (apply, mut rollback) = self.uc_ddl(&ask.snapshot)?;
+        rollback.extend(self.nullability_rollback(&ask.snapshot).await?);
         let applied = self.apply_uc(&apply).await;
         let measured = match applied {
             Ok(()) => self.measure(optimizer, ask, &to_ask).await,
@@ -469,6 +470,19 @@ impl Session<'_> {
             uc::ddl_between(&self.p.repo, candidate, files, &uc.vars)?,
             uc::ddl_between(candidate, &self.p.repo, files, &uc.vars)?,
         ))
+    }
+
+    /// `DROP NOT NULL` for every column the candidate's new primary keys make `NOT NULL` that
+    /// is nullable on the dev target now (asked before applying).
+    async fn nullability_rollback(&self, candidate: &RepoSnapshot) -> anyhow::Result<Vec<String>> {
+        let Some(uc) = &self.uc else {
+            return Ok(Vec::new());
+        };
+        let files = &self.p.eval.space.files;
+        let columns = uc::key_columns(&self.p.repo, candidate, files, &uc.vars)?;
+        uc::nullability_rollback(&uc.sql, &uc.options, &columns)
+            .await
+            .with_context(|| format!("{}: reading key columns on the dev target", files.tables))
     }
 
     /// Applies a candidate's lever 1–3 DDL to the dev target; any refusal stops the run.

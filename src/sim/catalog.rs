@@ -373,6 +373,11 @@ pub enum CatalogError {
         /// What was looked for: `primary key`, `foreign key (a, b)`, `constraint `name``.
         constraint: String,
     },
+    /// `ADD PRIMARY KEY` over a column that may hold NULL (Databricks' wording).
+    #[error(
+        "Cannot create the primary key `{name}` because its child column(s) `{columns}` is nullable. Please change the column nullability and retry."
+    )]
+    NullableKeyColumn { name: String, columns: String },
     #[error("`{table}` already has a primary key (`{name}`); drop it first")]
     PrimaryKeyExists { table: QualifiedName, name: String },
     #[error(
@@ -521,7 +526,8 @@ impl Catalog {
     }
 
     /// Declares an informational primary key (replacing any earlier one), named
-    /// `<table>_pk`: how a workspace is loaded from its durable files.
+    /// `<table>_pk`, its columns `NOT NULL` as a live key's are: how a workspace is loaded
+    /// from its durable files.
     pub fn set_primary_key(
         &mut self,
         table: &QualifiedName,
@@ -529,13 +535,18 @@ impl Catalog {
     ) -> Result<(), CatalogError> {
         self.require_columns(table, &columns)?;
         let target = self.table_mut(table)?;
+        for column in &columns {
+            if let Some(c) = target.column_mut(column) {
+                c.nullable = false;
+            }
+        }
         target.primary_key_name = Some(format!("{}_pk", target.name.name));
         target.primary_key = columns;
         Ok(())
     }
 
-    /// `ADD [CONSTRAINT name] PRIMARY KEY (…)`: refused when the table already has one, as
-    /// Databricks does; an unnamed key is called `<table>_pk`.
+    /// `ADD [CONSTRAINT name] PRIMARY KEY (…)`: refused when the table already has one or a
+    /// key column is nullable, as Databricks does; an unnamed key is called `<table>_pk`.
     pub fn add_primary_key(
         &mut self,
         table: &QualifiedName,
@@ -550,7 +561,20 @@ impl Catalog {
                 name: existing.clone(),
             });
         }
-        target.primary_key_name = Some(name.unwrap_or_else(|| format!("{}_pk", target.name.name)));
+        let name = name.unwrap_or_else(|| format!("{}_pk", target.name.name));
+        let nullable: Vec<&str> = columns
+            .iter()
+            .filter_map(|c| target.column(c))
+            .filter(|c| c.nullable)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !nullable.is_empty() {
+            return Err(CatalogError::NullableKeyColumn {
+                name,
+                columns: nullable.join("`, `"),
+            });
+        }
+        target.primary_key_name = Some(name);
         target.primary_key = columns;
         Ok(())
     }

@@ -132,6 +132,10 @@ impl SqlError {
                 "42710",
                 error.to_string(),
             ),
+            // The message is Databricks' own; the error class is the simulator's.
+            CatalogError::NullableKeyColumn { .. } => {
+                Self::new("PRIMARY_KEY_COLUMN_NULLABLE", "42000", error.to_string())
+            }
             CatalogError::PrimaryKeyReferenced { .. } => {
                 Self::new("CONSTRAINT_DEPENDENCY", "2BP01", error.to_string())
             }
@@ -1546,9 +1550,10 @@ mod tests {
         );
         run(
             &mut engine,
-            &[&format!(
-                "ALTER TABLE {PROPERTIES} ADD PRIMARY KEY (host_id)"
-            )],
+            &[
+                &format!("ALTER TABLE {PROPERTIES} ALTER COLUMN host_id SET NOT NULL"),
+                &format!("ALTER TABLE {PROPERTIES} ADD PRIMARY KEY (host_id)"),
+            ],
         );
         let (_, message) = refused(&mut engine);
         assert!(
@@ -1561,6 +1566,36 @@ mod tests {
             .table(&bookings)
             .map(|t| t.foreign_keys.len());
         assert_eq!(keys, Some(0));
+    }
+
+    #[test]
+    fn a_primary_key_over_a_nullable_column_is_refused_until_the_column_is_not_null() {
+        let mut engine = engine();
+        let add_key = format!("ALTER TABLE {PROPERTIES} ADD CONSTRAINT pk_p PRIMARY KEY (host_id)");
+        let error = engine.execute(&add_key, &[]).err();
+        let (class, message) = error
+            .map(|e| (e.error_class.clone(), e.to_string()))
+            .unwrap_or_default();
+        assert_eq!(class, "PRIMARY_KEY_COLUMN_NULLABLE");
+        assert!(
+            message.contains(
+                "Cannot create the primary key `pk_p` because its child column(s) `host_id` is nullable"
+            ),
+            "{message}"
+        );
+        run(
+            &mut engine,
+            &[
+                &format!("ALTER TABLE {PROPERTIES} ALTER COLUMN host_id SET NOT NULL"),
+                &add_key,
+            ],
+        );
+        let properties = QualifiedName::new("main", "wanderbricks", "properties");
+        let key = engine
+            .catalog()
+            .table(&properties)
+            .map(|t| t.primary_key.clone());
+        assert_eq!(key, Some(vec!["host_id".to_owned()]));
     }
 
     #[test]

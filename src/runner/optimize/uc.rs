@@ -1,8 +1,11 @@
 //! Unity Catalog levers (1–3) measured on the dev target: the DDL that makes the catalog match
 //! one version of the repository's durable files, computed from the difference between two
 //! snapshots. Applying `from → to` and later `to → from` is the exact rollback: the second
-//! diff restores every comment, key and definition the first one changed.
+//! diff restores every comment, key and definition the first one changed. One thing the files
+//! do not record is a column's nullability: a new primary key makes its columns `NOT NULL`
+//! ([`key_columns`] lists them), and the runner restores the ones that were nullable.
 
+use crate::databricks::sql::{SqlClient, StatementOptions};
 use crate::model::metric_view;
 use crate::model::settings::DurableFiles;
 use crate::model::snapshot::RepoSnapshot;
@@ -38,6 +41,102 @@ pub fn ddl_between(
             template::resolve(s, vars).map_err(|e| anyhow::anyhow!("resolving the DDL `{s}`: {e}"))
         })
         .collect()
+}
+
+/// A column of a primary key: `table` is the resolved three-part name as the file writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyColumn {
+    pub table: String,
+    pub column: String,
+}
+
+impl KeyColumn {
+    /// The unquoted `(catalog, schema, table)` of the column's table, when it has three parts.
+    pub fn table_parts(&self) -> Option<[String; 3]> {
+        let parts: Vec<String> = tables::split_name(&self.table)
+            .into_iter()
+            .map(|p| p.trim().trim_matches('`').replace("``", "`"))
+            .collect();
+        parts.try_into().ok()
+    }
+
+    /// The statement that makes the column nullable again.
+    pub fn drop_not_null(&self) -> String {
+        format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+            tables::quote_name(&self.table),
+            tables::quote_ident(&self.column)
+        )
+    }
+}
+
+/// The columns of every primary key that differs between the two versions of the tables file:
+/// the DDL `from → to` sets each of them `NOT NULL` before it adds the key.
+pub fn key_columns(
+    from: &RepoSnapshot,
+    to: &RepoSnapshot,
+    files: &DurableFiles,
+    vars: &template::Variables,
+) -> anyhow::Result<Vec<KeyColumn>> {
+    let Some(text) = to.get(&files.tables) else {
+        return Ok(Vec::new());
+    };
+    let before = from.get(&files.tables).unwrap_or_default();
+    if before == text {
+        return Ok(Vec::new());
+    }
+    let old = load_tables(&files.tables, before).unwrap_or_default();
+    let new = load_tables(&files.tables, text)?;
+    let mut columns = Vec::new();
+    for table in &new.tables {
+        let previous = old.table(&table.name).map(|t| t.primary_key.clone());
+        if previous.as_ref() == Some(&table.primary_key) {
+            continue;
+        }
+        let name = template::resolve(&table.name, vars)
+            .map_err(|e| anyhow::anyhow!("resolving the table name `{}`: {e}", table.name))?;
+        columns.extend(table.primary_key.iter().map(|column| KeyColumn {
+            table: name.clone(),
+            column: column.clone(),
+        }));
+    }
+    Ok(columns)
+}
+
+/// `DROP NOT NULL` for each of `columns` that is nullable on the catalog `sql` reaches now
+/// (`information_schema.columns`): ask before applying the DDL that sets them `NOT NULL`, and
+/// run the statements after the rollback has dropped the keys.
+pub async fn nullability_rollback(
+    sql: &SqlClient,
+    options: &StatementOptions,
+    columns: &[KeyColumn],
+) -> anyhow::Result<Vec<String>> {
+    let mut restore = Vec::new();
+    for column in columns {
+        let Some([catalog, schema, table]) = column.table_parts() else {
+            anyhow::bail!(
+                "the table `{}` needs a three-part name (catalog.schema.table)",
+                column.table
+            );
+        };
+        let query = format!(
+            "SELECT is_nullable FROM {}.information_schema.columns WHERE lower(table_schema) = {} AND lower(table_name) = {} AND lower(column_name) = {}",
+            tables::quote_ident(&catalog),
+            tables::sql_string(&schema.to_lowercase()),
+            tables::sql_string(&table.to_lowercase()),
+            tables::sql_string(&column.column.to_lowercase()),
+        );
+        let found = sql.execute(&query, options).await?;
+        let nullable = found
+            .rows
+            .first()
+            .and_then(|row| row.first())
+            .is_some_and(|v| v.as_deref() == Some("YES"));
+        if nullable {
+            restore.push(column.drop_not_null());
+        }
+    }
+    Ok(restore)
 }
 
 fn under(path: &str, dir: &str) -> bool {
@@ -182,6 +281,38 @@ mod tests {
             rollback,
             vec!["COMMENT ON COLUMN main.s.bookings.status IS 'Status'"]
         );
+    }
+
+    #[test]
+    fn a_new_primary_key_lists_its_columns_to_make_not_null_and_how_to_undo_it() {
+        let files = DurableFiles::default();
+        let keyed = BEFORE.replace("    columns:", "    primary_key: [status]\n    columns:");
+        let (from, to) = (snapshot(BEFORE), snapshot(&keyed));
+        let apply = ddl_between(&from, &to, &files, &vars()).unwrap_or_default();
+        assert_eq!(
+            apply,
+            vec![
+                "ALTER TABLE main.s.bookings DROP PRIMARY KEY IF EXISTS CASCADE",
+                "ALTER TABLE main.s.bookings ALTER COLUMN status SET NOT NULL",
+                "ALTER TABLE main.s.bookings ADD CONSTRAINT pk_bookings PRIMARY KEY (status)",
+            ]
+        );
+        let columns = key_columns(&from, &to, &files, &vars()).unwrap_or_default();
+        let column = KeyColumn {
+            table: "main.s.bookings".into(),
+            column: "status".into(),
+        };
+        assert_eq!(columns, vec![column.clone()]);
+        assert_eq!(
+            column.table_parts(),
+            Some(["main".into(), "s".into(), "bookings".into()])
+        );
+        assert_eq!(
+            column.drop_not_null(),
+            "ALTER TABLE main.s.bookings ALTER COLUMN status DROP NOT NULL"
+        );
+        let unchanged = key_columns(&to, &to, &files, &vars()).unwrap_or_default();
+        assert!(unchanged.is_empty());
     }
 
     #[test]
