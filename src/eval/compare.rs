@@ -12,6 +12,7 @@
 mod mapping;
 mod normalize;
 mod rows;
+mod sort;
 
 use serde::Serialize;
 
@@ -268,11 +269,16 @@ impl<'r> Comparer<'r> {
         let relaxed = self.relaxed_rows(&gold_cols);
         let rows = self.gold_rows.len();
         let mut matched = None;
+        // The last assignment tried and its outcome: when it is also the mapping finally
+        // described (the usual mismatch), its rows are not matched a second time.
+        let mut last_tried: Option<(Vec<Pair>, RowOutcome)> = None;
         if rows == self.actual.rows.len() {
             let candidates = mapping::candidates(&mut gold, &mut actual, rows - relaxed, self.tol);
             matched = mapping::search(&candidates, actual_cols.len(), |pairs| {
-                self.match_rows(&mut gold, &mut actual, pairs, relaxed)
-                    .is_match()
+                let outcome = self.match_rows(&mut gold, &mut actual, pairs, relaxed);
+                let is_match = outcome.is_match();
+                last_tried = Some((pairs.to_vec(), outcome));
+                is_match
             });
         }
         let pairs = match matched {
@@ -285,7 +291,10 @@ impl<'r> Comparer<'r> {
                 mapping::best_effort(&mut gold, &mut actual, &names, self.tol)
             }
         };
-        let outcome = self.match_rows(&mut gold, &mut actual, &pairs, relaxed);
+        let outcome = match last_tried {
+            Some((tried, outcome)) if tried == pairs => outcome,
+            _ => self.match_rows(&mut gold, &mut actual, &pairs, relaxed),
+        };
         let frame = Frame {
             gold: &gold_cols,
             actual: &actual_cols,
@@ -500,12 +509,7 @@ fn normalize_sides<'a>(
 }
 
 fn normalize_all<'a>(result: &ResultSet, rows: &'a [Vec<Option<String>>]) -> Vec<Column<'a>> {
-    result
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Column::build(c, i, rows))
-        .collect()
+    Column::build_all(&result.columns, rows)
 }
 
 fn lower_names(result: &ResultSet) -> Vec<String> {

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 
 use super::normalize::{Cell, Column, Data, Family, Tolerance, View, hash_cell};
 use super::rows::Pair;
+use super::sort::sort_by_hash;
 
 /// At most this many complete assignments are verified before falling back (only columns with
 /// identical value multisets make several assignments plausible).
@@ -44,9 +45,12 @@ impl<'s, 'a> Side<'s, 'a> {
         let columns = self.columns;
         self.hashes[col][slot(view)].get_or_insert_with(|| {
             let c = &columns[col];
-            (0..c.nulls.len())
-                .map(|r| hash_cell(c.cell(view, r)))
-                .collect()
+            if let Some(hashes) = c.precomputed_hashes(view) {
+                return hashes.to_vec();
+            }
+            let mut hashes = Vec::with_capacity(c.nulls.len());
+            c.for_each_cell(view, |cell| hashes.push(hash_cell(cell)));
+            hashes
         })
     }
 
@@ -73,7 +77,7 @@ impl<'s, 'a> Side<'s, 'a> {
 
     fn sorted_hashes(&mut self, col: usize, view: View) -> Vec<u64> {
         let mut v = self.hashes(col, view).to_vec();
-        v.sort_unstable();
+        sort_by_hash(&mut v, |h| *h);
         v
     }
 
@@ -82,15 +86,84 @@ impl<'s, 'a> Side<'s, 'a> {
         let c = &self.columns[col];
         let mut nulls = 0;
         let mut v = Vec::with_capacity(c.nulls.len());
-        for r in 0..c.nulls.len() {
-            match c.cell(view, r) {
-                Cell::Int(x) => v.push(x as f64),
-                Cell::Float(x) => v.push(x),
-                _ => nulls += 1,
-            }
-        }
+        c.for_each_cell(view, |cell| match number(cell) {
+            Some(x) => v.push(x),
+            None => nulls += 1,
+        });
         v.sort_unstable_by(f64::total_cmp);
         (v, nulls)
+    }
+
+    /// What [`Side::sorted_numbers`] would return at its ends, without sorting: the count of
+    /// non-null numbers and the first and last of them in sorted order.
+    fn number_bounds(&self, col: usize, view: View) -> (usize, Option<(f64, f64)>) {
+        let mut count = 0;
+        let mut bounds: Option<(f64, f64)> = None;
+        self.columns[col].for_each_cell(view, |cell| {
+            if let Some(x) = number(cell) {
+                count += 1;
+                bounds = Some(match bounds {
+                    None => (x, x),
+                    Some((lo, hi)) => (lo.total_min(x), hi.total_max(x)),
+                });
+            }
+        });
+        (count, bounds)
+    }
+}
+
+/// A numeric cell as `f64`; `None` for a null (or a non-number).
+fn number(cell: Cell) -> Option<f64> {
+    match cell {
+        Cell::Int(x) => Some(x as f64),
+        Cell::Float(x) => Some(x),
+        _ => None,
+    }
+}
+
+/// Orders floats like `f64::total_cmp`.
+trait TotalMinMax {
+    fn total_min(self, other: Self) -> Self;
+    fn total_max(self, other: Self) -> Self;
+}
+
+impl TotalMinMax for f64 {
+    fn total_min(self, other: f64) -> f64 {
+        if other.total_cmp(&self).is_lt() {
+            other
+        } else {
+            self
+        }
+    }
+    fn total_max(self, other: f64) -> f64 {
+        if other.total_cmp(&self).is_gt() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// Whether [`overlap`] of a float pair can reach every row, judged in one pass without
+/// sorting. With `n` values on each side, a full overlap needs equal null counts and the
+/// tolerant merge to pair the k-th smallest gold value with the k-th smallest actual value for
+/// every k, the smallest and the largest among them: when those are not close, it cannot.
+/// Sides of different lengths are not judged here.
+fn may_overlap_fully(gold: &Side, actual: &Side, pair: &Pair, tol: Tolerance) -> bool {
+    let rows = |side: &Side, col: usize| side.columns.get(col).map(|c| c.nulls.len());
+    if rows(gold, pair.gold) != rows(actual, pair.actual) {
+        return true;
+    }
+    let (g_count, g_bounds) = gold.number_bounds(pair.gold, pair.gold_view);
+    let (a_count, a_bounds) = actual.number_bounds(pair.actual, pair.actual_view);
+    if g_count != a_count {
+        return false;
+    }
+    match (g_bounds, a_bounds) {
+        (Some((g_lo, g_hi)), Some((a_lo, a_hi))) => {
+            tol_close(g_lo, a_lo, tol) && tol_close(g_hi, a_hi, tol)
+        }
+        _ => true,
     }
 }
 
@@ -188,7 +261,10 @@ pub(crate) fn candidates(
             // Without floats or a relaxed row, equal multisets have equal fingerprints.
             let rows = gold.columns[gi].nulls.len();
             let needs_overlap = pair.float || required < rows;
-            if same_multiset || (needs_overlap && overlap(gold, actual, &pair, tol) >= required) {
+            let may_overlap = required < rows || may_overlap_fully(gold, actual, &pair, tol);
+            if same_multiset
+                || (needs_overlap && may_overlap && overlap(gold, actual, &pair, tol) >= required)
+            {
                 list.push(pair);
             }
         }

@@ -9,10 +9,8 @@
 
 use std::cmp::Ordering;
 
-use super::normalize::{Column, Tolerance, View, compare_cells, mix};
-
-/// Verifying at least this many row pairs splits the work over two threads.
-const PARALLEL_PAIRS: usize = 50_000;
+use super::normalize::{Column, NO_PARTNER, Tolerance, View, compare_cells, mark_differing, mix};
+use super::sort::sort_by_hash;
 
 /// One gold column matched to one actual column, and how their cells are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +139,7 @@ impl Frame<'_, '_> {
                 .iter()
                 .map(|&r| (h.get(r).copied().unwrap_or(0), r))
                 .collect();
-            v.sort_unstable();
+            sort_by_hash(&mut v, |p| p.0);
             v
         };
         let g = keyed(gold_rows, &hashes[0]);
@@ -183,31 +181,37 @@ impl Frame<'_, '_> {
         left
     }
 
-    /// The `(gold row, actual row)` pairs whose cells differ, checked in gold row order (the
-    /// gold side is then read sequentially); a long list is split over two threads.
+    /// The `(gold row, actual row)` pairs whose cells differ, in gold row order. Verified
+    /// column by column: each gold row's partner is recorded once, then every mapped column pair
+    /// is swept with the gold column read in order and the actual column gathered, in a loop
+    /// typed for the pair's representations.
     fn unequal_pairs(&self, pairs: &[(usize, usize)], tol: Tolerance) -> Vec<(usize, usize)> {
-        let mut sorted = pairs.to_vec();
-        sorted.sort_unstable();
-        let check = |chunk: &[(usize, usize)]| -> Vec<(usize, usize)> {
-            chunk
-                .iter()
-                .filter(|(gr, ar)| !self.rows_equal(*gr, *ar, tol))
-                .copied()
-                .collect()
+        let Some(first) = pairs.iter().map(|p| p.0).min() else {
+            return Vec::new();
         };
-        if sorted.len() < PARALLEL_PAIRS {
-            return check(&sorted);
+        let last = pairs.iter().map(|p| p.0).max().unwrap_or(first);
+        let mut partner = vec![NO_PARTNER; last - first + 1];
+        for &(g, a) in pairs {
+            partner[g - first] = a;
         }
-        let (first, second) = sorted.split_at(sorted.len() / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| check(second));
-            let mut unequal = check(first);
-            let rest = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            unequal.extend(rest);
-            unequal
-        })
+        let mut differs = vec![false; partner.len()];
+        for p in self.pairs {
+            mark_differing(
+                (&self.gold[p.gold], p.gold_view),
+                (&self.actual[p.actual], p.actual_view),
+                first,
+                &partner,
+                &mut differs,
+                tol,
+            );
+        }
+        partner
+            .iter()
+            .zip(&differs)
+            .enumerate()
+            .filter(|(_, (a, differ))| **a != NO_PARTNER && **differ)
+            .map(|(k, (a, _))| (first + k, *a))
+            .collect()
     }
 
     /// Pairs the rows of one equal-hash run greedily; duplicates pair in linear time.
