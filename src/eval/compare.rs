@@ -275,7 +275,7 @@ impl<'r> Comparer<'r> {
         if rows == self.actual.rows.len() {
             let candidates = mapping::candidates(&mut gold, &mut actual, rows - relaxed, self.tol);
             matched = mapping::search(&candidates, actual_cols.len(), |pairs| {
-                let outcome = self.match_rows(&mut gold, &mut actual, pairs, relaxed);
+                let outcome = self.match_rows(&gold, &actual, pairs, relaxed);
                 let is_match = outcome.is_match();
                 last_tried = Some((pairs.to_vec(), outcome));
                 is_match
@@ -293,7 +293,7 @@ impl<'r> Comparer<'r> {
         };
         let outcome = match last_tried {
             Some((tried, outcome)) if tried == pairs => outcome,
-            _ => self.match_rows(&mut gold, &mut actual, &pairs, relaxed),
+            _ => self.match_rows(&gold, &actual, &pairs, relaxed),
         };
         let frame = Frame {
             gold: &gold_cols,
@@ -326,35 +326,16 @@ impl<'r> Comparer<'r> {
     }
 
     /// Matches rows under one mapping: as a bag, or for an ordered gold also in order.
-    fn match_rows(
-        &self,
-        gold: &mut Side,
-        actual: &mut Side,
-        pairs: &[Pair],
-        relaxed: usize,
-    ) -> RowOutcome {
-        for p in pairs {
-            gold.hashes(p.gold, p.gold_view);
-            actual.hashes(p.actual, p.actual_view);
-        }
-        let gold_hashes: Vec<&[u64]> = pairs
-            .iter()
-            .map(|p| gold.cached(p.gold, p.gold_view))
-            .collect();
-        let actual_hashes: Vec<&[u64]> = pairs
-            .iter()
-            .map(|p| actual.cached(p.actual, p.actual_view))
-            .collect();
+    fn match_rows(&self, gold: &Side, actual: &Side, pairs: &[Pair], relaxed: usize) -> RowOutcome {
         let frame = Frame {
             gold: gold.columns,
             actual: actual.columns,
             pairs,
         };
-        let hashes = frame.row_hashes(&gold_hashes, &actual_hashes);
+        let hashes = frame.row_hashes();
         let rows = self.gold_rows.len();
-        let all_gold: Vec<usize> = (0..rows).collect();
-        let all_actual: Vec<usize> = (0..self.actual.rows.len()).collect();
-        let mut left = frame.bag_match(&all_gold, &all_actual, &hashes, self.tol);
+        let actual_rows = self.actual.rows.len();
+        let mut left = frame.bag_match(0..rows, 0..actual_rows, &hashes, self.tol);
         if !self.opts.order_sensitive {
             return RowOutcome {
                 left,
@@ -362,9 +343,11 @@ impl<'r> Comparer<'r> {
             };
         }
         let keys = self.opts.order_keys.as_deref();
-        if !left.is_empty() && relaxed > 0 && rows == all_actual.len() {
-            let head = &all_gold[..rows - relaxed];
-            if frame.bag_match(head, head, &hashes, self.tol).is_empty()
+        if !left.is_empty() && relaxed > 0 && rows == actual_rows {
+            let head = 0..rows - relaxed;
+            if frame
+                .bag_match(head.clone(), head, &hashes, self.tol)
+                .is_empty()
                 && frame
                     .order_break(rows, keys, true, &hashes, self.tol)
                     .is_none()
@@ -482,30 +465,17 @@ impl<'r> Comparer<'r> {
     }
 }
 
-/// Results at least this long normalize their two sides on two threads.
-const PARALLEL_ROWS: usize = 50_000;
-
-/// Both sides normalized; a large pair on two threads (normalization is most of a large
-/// comparison's time, and the two sides are independent).
+/// Both sides normalized. One thread: the bench judges CPU time, and a second thread costs
+/// more in start-up and page-fault contention than it saves there.
 fn normalize_sides<'a>(
     gold: &ResultSet,
     gold_rows: &'a [Vec<Option<String>>],
     actual: &'a ResultSet,
 ) -> (Vec<Column<'a>>, Vec<Column<'a>>) {
-    if gold_rows.len() + actual.rows.len() < PARALLEL_ROWS {
-        return (
-            normalize_all(gold, gold_rows),
-            normalize_all(actual, &actual.rows),
-        );
-    }
-    std::thread::scope(|scope| {
-        let gold_side = scope.spawn(|| normalize_all(gold, gold_rows));
-        let actual_cols = normalize_all(actual, &actual.rows);
-        let gold_cols = gold_side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (gold_cols, actual_cols)
-    })
+    (
+        normalize_all(gold, gold_rows),
+        normalize_all(actual, &actual.rows),
+    )
 }
 
 fn normalize_all<'a>(result: &ResultSet, rows: &'a [Vec<Option<String>>]) -> Vec<Column<'a>> {

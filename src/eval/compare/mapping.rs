@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use super::normalize::{Cell, Column, Data, Family, Tolerance, View, hash_cell};
+use super::normalize::{Cell, Column, Data, Family, Tolerance, View};
 use super::rows::Pair;
 use super::sort::sort_by_hash;
 
@@ -17,10 +17,9 @@ use super::sort::sort_by_hash;
 /// identical value multisets make several assignments plausible).
 pub(crate) const MAX_ASSIGNMENTS: usize = 64;
 
-/// Per-side cache of cell hashes and sorted values, filled on demand.
+/// One side's columns, and their value-multiset fingerprints, computed on demand.
 pub(crate) struct Side<'s, 'a> {
     pub(crate) columns: &'s [Column<'a>],
-    hashes: Vec<[Option<Vec<u64>>; 2]>,
     fingerprints: Vec<[Option<(u64, u64)>; 2]>,
 }
 
@@ -35,31 +34,8 @@ impl<'s, 'a> Side<'s, 'a> {
     pub(crate) fn new(columns: &'s [Column<'a>]) -> Self {
         Side {
             columns,
-            hashes: vec![[None, None]; columns.len()],
             fingerprints: vec![[None, None]; columns.len()],
         }
-    }
-
-    /// Cell hashes of a column under a view.
-    pub(crate) fn hashes(&mut self, col: usize, view: View) -> &[u64] {
-        let columns = self.columns;
-        self.hashes[col][slot(view)].get_or_insert_with(|| {
-            let c = &columns[col];
-            if let Some(hashes) = c.precomputed_hashes(view) {
-                return hashes.to_vec();
-            }
-            let mut hashes = Vec::with_capacity(c.nulls.len());
-            c.for_each_cell(view, |cell| hashes.push(hash_cell(cell)));
-            hashes
-        })
-    }
-
-    /// Cell hashes computed earlier by [`Side::hashes`]; empty when they were not.
-    pub(crate) fn cached(&self, col: usize, view: View) -> &[u64] {
-        self.hashes
-            .get(col)
-            .and_then(|h| h[slot(view)].as_deref())
-            .unwrap_or(&[])
     }
 
     /// An order-free fingerprint of a column's value multiset (wrapping sum and xor of hashes).
@@ -67,16 +43,18 @@ impl<'s, 'a> Side<'s, 'a> {
         if let Some(f) = self.fingerprints[col][slot(view)] {
             return f;
         }
-        let h = self.hashes(col, view);
-        let f = h.iter().fold((0u64, 0u64), |(s, x), v| {
-            (s.wrapping_add(*v), x ^ v.rotate_left(17))
+        let mut f = (0u64, 0u64);
+        self.columns[col].for_each_hash(view, |h| {
+            f = (f.0.wrapping_add(h), f.1 ^ h.rotate_left(17));
         });
         self.fingerprints[col][slot(view)] = Some(f);
         f
     }
 
-    fn sorted_hashes(&mut self, col: usize, view: View) -> Vec<u64> {
-        let mut v = self.hashes(col, view).to_vec();
+    fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
+        let c = &self.columns[col];
+        let mut v = Vec::with_capacity(c.nulls.len());
+        c.for_each_hash(view, |h| v.push(h));
         sort_by_hash(&mut v, |h| *h);
         v
     }
@@ -347,24 +325,30 @@ pub(crate) fn best_effort(
     let same_width = gold.columns.len() == actual.columns.len();
     let mut chosen = Chosen::new(gold.columns.len(), actual.columns.len());
     for exact_pass in [true, false] {
-        let mut scored = Vec::new();
+        let mut open = Vec::new();
         for gi in (0..gold.columns.len()).filter(|g| !chosen.gold[*g]) {
             for ai in (0..actual.columns.len()).filter(|a| !chosen.actual[*a]) {
-                let Some(pair) = pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai) else {
-                    continue;
-                };
-                let same = gold.fingerprint(gi, pair.gold_view)
-                    == actual.fingerprint(ai, pair.actual_view);
-                let score = match (exact_pass, same) {
-                    (true, true) => rows,
-                    (true, false) => continue,
-                    (false, _) => overlap(gold, actual, &pair, tol),
-                };
-                let named = names.same(gi, ai);
-                let placed = same_width && gi == ai;
-                if score > 0 || named || placed {
-                    scored.push((score, named, placed, pair));
-                }
+                open.extend(pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai));
+            }
+        }
+        let lone = open.len() == 1;
+        let mut scored = Vec::new();
+        for pair in open {
+            let (gi, ai) = (pair.gold, pair.actual);
+            let same =
+                gold.fingerprint(gi, pair.gold_view) == actual.fingerprint(ai, pair.actual_view);
+            let named = names.same(gi, ai);
+            let placed = same_width && gi == ai;
+            let score = match (exact_pass, same) {
+                (true, true) => rows,
+                (true, false) => continue,
+                // A score only ranks candidates and admits unnamed, misplaced ones: the
+                // last open pair, named or in place, is taken without one (no overlap count).
+                (false, _) if lone && (named || placed) => 0,
+                (false, _) => overlap(gold, actual, &pair, tol),
+            };
+            if score > 0 || named || placed {
+                scored.push((score, named, placed, pair));
             }
         }
         scored.sort_by(|x, y| {

@@ -124,11 +124,16 @@ impl<'a> Column<'a> {
         }
     }
 
-    /// The cell hashes under `view` when they were computed while reading (text columns).
-    pub(crate) fn precomputed_hashes(&self, view: View) -> Option<&[u64]> {
+    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order. Text
+    /// columns use the hashes computed while reading; others hash their typed values.
+    pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
         let precomputed =
             matches!(self.data(view), Data::Text(_)) && self.text_hashes.len() == self.nulls.len();
-        precomputed.then_some(self.text_hashes.as_slice())
+        if precomputed {
+            self.text_hashes.iter().for_each(|h| f(*h));
+        } else {
+            self.for_each_cell(view, |cell| f(hash_cell(cell)));
+        }
     }
 
     /// Whether `null` marks row `row` (rows past the end read as null, as in [`Column::cell`]).
@@ -268,6 +273,7 @@ fn declared_kind(type_name: &str) -> Kind {
 }
 
 /// An integer, also written as a decimal with a zero fraction (`"10.00"` from a DECIMAL).
+#[inline]
 pub(crate) fn parse_integer(s: &str) -> Option<i64> {
     if let Some(v) = parse_short_integer(s) {
         return Some(v);
@@ -285,6 +291,7 @@ pub(crate) fn parse_integer(s: &str) -> Option<i64> {
 
 /// The common integer, up to 18 ASCII digits after an optional sign (it cannot overflow),
 /// read by hand; `None` for anything else, which `str::parse` then judges.
+#[inline]
 fn parse_short_integer(s: &str) -> Option<i64> {
     let (negative, digits) = split_sign(s.as_bytes());
     if digits.is_empty() || digits.len() > 18 {
@@ -311,6 +318,7 @@ const POWERS_OF_TEN: [f64; 16] = [
 ];
 
 /// A float; accepts `NaN` and `Infinity` as the Statement API writes them.
+#[inline]
 fn parse_float(s: &str) -> Option<f64> {
     let v = match parse_short_decimal(s) {
         Some(v) => v,
@@ -323,6 +331,7 @@ fn parse_float(s: &str) -> Option<f64> {
 /// `[sign]digits[.digits]` with at most 15 digits in all, read by hand: the digits as an
 /// integer and the power of ten are both exact in `f64`, so one division rounds correctly and
 /// gives the value `str::parse` gives (Clinger's fast path). `None` for anything else.
+#[inline]
 fn parse_short_decimal(s: &str) -> Option<f64> {
     let (negative, body) = split_sign(s.as_bytes());
     let (whole, fraction) = match body.iter().position(|b| *b == b'.') {
@@ -478,6 +487,7 @@ fn rank(cell: Cell) -> u8 {
 
 /// A hash of a cell under which cells that compare equal strictly get equal hashes, and
 /// floats within a relative 1e-7 usually do (a miss only costs the tolerant pass).
+#[inline]
 pub(crate) fn hash_cell(cell: Cell) -> u64 {
     match cell {
         Cell::Null => 0x9e37_79b9_7f4a_7c15,
@@ -490,9 +500,11 @@ pub(crate) fn hash_cell(cell: Cell) -> u64 {
     }
 }
 
+#[inline]
 fn hash_float(x: f64) -> u64 {
-    // An integral float is the integer it equals.
-    if x.fract() == 0.0 && x.abs() < 9.0e18 {
+    // An integral float is the integer it equals (below 2^63 the cast truncates exactly, and
+    // NaN and infinities fail the bound).
+    if x.abs() < 9.0e18 && (x as i64) as f64 == x {
         return mix(1, (x as i64) as u64);
     }
     if x.is_nan() {
@@ -502,6 +514,7 @@ fn hash_float(x: f64) -> u64 {
     mix(5, x.to_bits() & !((1u64 << 28) - 1))
 }
 
+#[inline]
 fn hash_text(s: &str) -> u64 {
     let mut h = mix(6, s.len() as u64);
     let mut chunks = s.as_bytes().chunks_exact(8);
@@ -517,6 +530,7 @@ fn hash_text(s: &str) -> u64 {
 }
 
 /// Combines a running hash with a value (a splitmix64 finalizer over their mix).
+#[inline]
 pub(crate) fn mix(h: u64, v: u64) -> u64 {
     let mut z = h.rotate_left(5) ^ v.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -8,6 +8,7 @@
 //! verified, so hashing can cost time but never a false match.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 
 use super::normalize::{Column, NO_PARTNER, Tolerance, View, compare_cells, mark_differing, mix};
 use super::sort::sort_by_hash;
@@ -104,19 +105,17 @@ impl Frame<'_, '_> {
     }
 
     /// A hash per row of each side over the mapped columns, in mapping order.
-    pub(crate) fn row_hashes(
-        &self,
-        gold_hashes: &[&[u64]],
-        actual_hashes: &[&[u64]],
-    ) -> [Vec<u64>; 2] {
-        [fold(gold_hashes), fold(actual_hashes)]
+    pub(crate) fn row_hashes(&self) -> [Vec<u64>; 2] {
+        let gold = self.pairs.iter().map(|p| (p.gold, p.gold_view));
+        let actual = self.pairs.iter().map(|p| (p.actual, p.actual_view));
+        [fold(self.gold, gold), fold(self.actual, actual)]
     }
 
     /// Matches `gold_rows` against `actual_rows` as bags; returns what is left unmatched.
     pub(crate) fn bag_match(
         &self,
-        gold_rows: &[usize],
-        actual_rows: &[usize],
+        gold_rows: Range<usize>,
+        actual_rows: Range<usize>,
         hashes: &[Vec<u64>; 2],
         tol: Tolerance,
     ) -> Leftovers {
@@ -129,16 +128,14 @@ impl Frame<'_, '_> {
 
     fn hash_match(
         &self,
-        gold_rows: &[usize],
-        actual_rows: &[usize],
+        gold_rows: Range<usize>,
+        actual_rows: Range<usize>,
         hashes: &[Vec<u64>; 2],
         tol: Tolerance,
     ) -> Leftovers {
-        let keyed = |rows: &[usize], h: &[u64]| {
-            let mut v: Vec<(u64, usize)> = rows
-                .iter()
-                .map(|&r| (h.get(r).copied().unwrap_or(0), r))
-                .collect();
+        let keyed = |rows: Range<usize>, h: &[u64]| {
+            let mut v: Vec<(u64, usize)> =
+                rows.map(|r| (h.get(r).copied().unwrap_or(0), r)).collect();
             sort_by_hash(&mut v, |p| p.0);
             v
         };
@@ -297,8 +294,8 @@ impl Frame<'_, '_> {
             } else if end - start == 1 {
                 self.rows_equal(start, start, tol)
             } else {
-                let range: Vec<usize> = (start..end).collect();
-                self.bag_match(&range, &range, hashes, tol).is_empty()
+                self.bag_match(start..end, start..end, hashes, tol)
+                    .is_empty()
             };
             if !ok {
                 return Some(start);
@@ -360,14 +357,24 @@ fn run_end(v: &[(u64, usize)], start: usize) -> usize {
         .map_or(v.len(), |n| start + n)
 }
 
-/// Combines per-column cell hashes into one hash per row, column by column.
-fn fold(columns: &[&[u64]]) -> Vec<u64> {
-    let rows = columns.first().map_or(0, |c| c.len());
+/// Combines the cell hashes of the `mapped` columns (with their views) into one hash per row,
+/// column by column; no rows without a mapped column.
+fn fold<'x>(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone) -> Vec<u64> {
+    let rows = mapped
+        .clone()
+        .find_map(|(col, _)| columns.get(col))
+        .map_or(0, |c| c.nulls.len());
     let mut out = vec![0x51_7c_c1_b7_27_22_0a_95u64; rows];
-    for col in columns {
-        for (h, v) in out.iter_mut().zip(col.iter()) {
-            *h = mix(*h, *v);
-        }
+    for (col, view) in mapped {
+        let Some(column) = columns.get(col) else {
+            continue;
+        };
+        let mut slots = out.iter_mut();
+        column.for_each_hash(view, |h| {
+            if let Some(slot) = slots.next() {
+                *slot = mix(*slot, h);
+            }
+        });
     }
     out
 }
