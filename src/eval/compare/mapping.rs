@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use super::normalize::{Cell, Column, Data, Family, Tolerance, View};
 use super::rows::Pair;
-use super::sort::sort_by_hash;
+use super::sort::sorted_by_hash;
 
 /// At most this many complete assignments are verified before falling back (only columns with
 /// identical value multisets make several assignments plausible).
@@ -55,8 +55,7 @@ impl<'s, 'a> Side<'s, 'a> {
         let c = &self.columns[col];
         let mut v = Vec::with_capacity(c.nulls.len());
         c.for_each_hash(view, |h| v.push(h));
-        sort_by_hash(&mut v, |h| *h);
-        v
+        sorted_by_hash(v.iter().copied(), |h| *h)
     }
 
     /// Non-null numeric values sorted, and the null count.

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 
 use super::normalize::{Column, NO_PARTNER, Tolerance, View, compare_cells, mark_differing, mix};
-use super::sort::sort_by_hash;
+use super::sort::sorted_by_hash;
 
 /// One gold column matched to one actual column, and how their cells are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +134,8 @@ impl Frame<'_, '_> {
         tol: Tolerance,
     ) -> Leftovers {
         let keyed = |rows: Range<usize>, h: &[u64]| {
-            let mut v: Vec<(u64, usize)> =
-                rows.map(|r| (h.get(r).copied().unwrap_or(0), r)).collect();
-            sort_by_hash(&mut v, |p| p.0);
-            v
+            let pairs = rows.map(|r| (h.get(r).copied().unwrap_or(0), r));
+            sorted_by_hash(pairs, |p| p.0)
         };
         let g = keyed(gold_rows, &hashes[0]);
         let a = keyed(actual_rows, &hashes[1]);
