@@ -357,7 +357,7 @@ fn run_end(v: &[(u64, usize)], start: usize) -> usize {
 
 /// Combines the cell hashes of the `mapped` columns (with their views) into one hash per row,
 /// column by column; no rows without a mapped column.
-fn fold<'x>(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone) -> Vec<u64> {
+fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone) -> Vec<u64> {
     let rows = mapped
         .clone()
         .find_map(|(col, _)| columns.get(col))

@@ -78,7 +78,7 @@ mod tests {
         let pairs: Vec<(u64, usize)> = pseudo_random(20_000, 3)
             .into_iter()
             .enumerate()
-            .map(|(row, h)| (h % 97 << 57, 20_000 - row))
+            .map(|(row, h)| ((h % 97) << 57, 20_000 - row))
             .collect();
         let mut expected = pairs.clone();
         expected.sort_unstable();

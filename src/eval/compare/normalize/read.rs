@@ -385,13 +385,13 @@ mod tests {
             // Small pools per column, so that columns often read as one kind until a late row.
             let rows: Vec<Vec<Option<String>>> = (0..height)
                 .map(|r| {
-                    let cells = width - usize::from(mix(seed, 3 + r as u64) % 7 == 0);
+                    let cells = width - usize::from(mix(seed, 3 + r as u64).is_multiple_of(7));
                     (0..cells)
                         .map(|c| {
                             let pick = mix(seed ^ (c as u64) << 8, r as u64);
                             let pool = 2 + (mix(seed, 100 + c as u64) % 3) as usize;
                             let start = (mix(seed, 200 + c as u64) % POOL.len() as u64) as usize;
-                            (pick % 5 != 0).then(|| {
+                            (!pick.is_multiple_of(5)).then(|| {
                                 POOL[(start + (pick as usize) % pool) % POOL.len()].to_owned()
                             })
                         })
