@@ -9,17 +9,17 @@
 
 use std::cmp::Ordering;
 
-use super::normalize::{Cell, Column, Data, Family, Tolerance, View, hash_cell};
+use super::normalize::{Cell, Column, Data, Family, Tolerance, View};
 use super::rows::Pair;
+use super::sort::sorted_by_hash;
 
 /// At most this many complete assignments are verified before falling back (only columns with
 /// identical value multisets make several assignments plausible).
 pub(crate) const MAX_ASSIGNMENTS: usize = 64;
 
-/// Per-side cache of cell hashes and sorted values, filled on demand.
+/// One side's columns, and their value-multiset fingerprints, computed on demand.
 pub(crate) struct Side<'s, 'a> {
     pub(crate) columns: &'s [Column<'a>],
-    hashes: Vec<[Option<Vec<u64>>; 2]>,
     fingerprints: Vec<[Option<(u64, u64)>; 2]>,
 }
 
@@ -34,28 +34,8 @@ impl<'s, 'a> Side<'s, 'a> {
     pub(crate) fn new(columns: &'s [Column<'a>]) -> Self {
         Side {
             columns,
-            hashes: vec![[None, None]; columns.len()],
             fingerprints: vec![[None, None]; columns.len()],
         }
-    }
-
-    /// Cell hashes of a column under a view.
-    pub(crate) fn hashes(&mut self, col: usize, view: View) -> &[u64] {
-        let columns = self.columns;
-        self.hashes[col][slot(view)].get_or_insert_with(|| {
-            let c = &columns[col];
-            (0..c.nulls.len())
-                .map(|r| hash_cell(c.cell(view, r)))
-                .collect()
-        })
-    }
-
-    /// Cell hashes computed earlier by [`Side::hashes`]; empty when they were not.
-    pub(crate) fn cached(&self, col: usize, view: View) -> &[u64] {
-        self.hashes
-            .get(col)
-            .and_then(|h| h[slot(view)].as_deref())
-            .unwrap_or(&[])
     }
 
     /// An order-free fingerprint of a column's value multiset (wrapping sum and xor of hashes).
@@ -63,18 +43,19 @@ impl<'s, 'a> Side<'s, 'a> {
         if let Some(f) = self.fingerprints[col][slot(view)] {
             return f;
         }
-        let h = self.hashes(col, view);
-        let f = h.iter().fold((0u64, 0u64), |(s, x), v| {
-            (s.wrapping_add(*v), x ^ v.rotate_left(17))
+        let mut f = (0u64, 0u64);
+        self.columns[col].for_each_hash(view, |h| {
+            f = (f.0.wrapping_add(h), f.1 ^ h.rotate_left(17));
         });
         self.fingerprints[col][slot(view)] = Some(f);
         f
     }
 
-    fn sorted_hashes(&mut self, col: usize, view: View) -> Vec<u64> {
-        let mut v = self.hashes(col, view).to_vec();
-        v.sort_unstable();
-        v
+    fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
+        let c = &self.columns[col];
+        let mut v = Vec::with_capacity(c.nulls.len());
+        c.for_each_hash(view, |h| v.push(h));
+        sorted_by_hash(v.iter().copied(), |h| *h)
     }
 
     /// Non-null numeric values sorted, and the null count.
@@ -82,15 +63,84 @@ impl<'s, 'a> Side<'s, 'a> {
         let c = &self.columns[col];
         let mut nulls = 0;
         let mut v = Vec::with_capacity(c.nulls.len());
-        for r in 0..c.nulls.len() {
-            match c.cell(view, r) {
-                Cell::Int(x) => v.push(x as f64),
-                Cell::Float(x) => v.push(x),
-                _ => nulls += 1,
-            }
-        }
+        c.for_each_cell(view, |cell| match number(cell) {
+            Some(x) => v.push(x),
+            None => nulls += 1,
+        });
         v.sort_unstable_by(f64::total_cmp);
         (v, nulls)
+    }
+
+    /// What [`Side::sorted_numbers`] would return at its ends, without sorting: the count of
+    /// non-null numbers and the first and last of them in sorted order.
+    fn number_bounds(&self, col: usize, view: View) -> (usize, Option<(f64, f64)>) {
+        let mut count = 0;
+        let mut bounds: Option<(f64, f64)> = None;
+        self.columns[col].for_each_cell(view, |cell| {
+            if let Some(x) = number(cell) {
+                count += 1;
+                bounds = Some(match bounds {
+                    None => (x, x),
+                    Some((lo, hi)) => (lo.total_min(x), hi.total_max(x)),
+                });
+            }
+        });
+        (count, bounds)
+    }
+}
+
+/// A numeric cell as `f64`; `None` for a null (or a non-number).
+fn number(cell: Cell) -> Option<f64> {
+    match cell {
+        Cell::Int(x) => Some(x as f64),
+        Cell::Float(x) => Some(x),
+        _ => None,
+    }
+}
+
+/// Orders floats like `f64::total_cmp`.
+trait TotalMinMax {
+    fn total_min(self, other: Self) -> Self;
+    fn total_max(self, other: Self) -> Self;
+}
+
+impl TotalMinMax for f64 {
+    fn total_min(self, other: f64) -> f64 {
+        if other.total_cmp(&self).is_lt() {
+            other
+        } else {
+            self
+        }
+    }
+    fn total_max(self, other: f64) -> f64 {
+        if other.total_cmp(&self).is_gt() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// Whether [`overlap`] of a float pair can reach every row, judged in one pass without
+/// sorting. With `n` values on each side, a full overlap needs equal null counts and the
+/// tolerant merge to pair the k-th smallest gold value with the k-th smallest actual value for
+/// every k, the smallest and the largest among them: when those are not close, it cannot.
+/// Sides of different lengths are not judged here.
+fn may_overlap_fully(gold: &Side, actual: &Side, pair: &Pair, tol: Tolerance) -> bool {
+    let rows = |side: &Side, col: usize| side.columns.get(col).map(|c| c.nulls.len());
+    if rows(gold, pair.gold) != rows(actual, pair.actual) {
+        return true;
+    }
+    let (g_count, g_bounds) = gold.number_bounds(pair.gold, pair.gold_view);
+    let (a_count, a_bounds) = actual.number_bounds(pair.actual, pair.actual_view);
+    if g_count != a_count {
+        return false;
+    }
+    match (g_bounds, a_bounds) {
+        (Some((g_lo, g_hi)), Some((a_lo, a_hi))) => {
+            tol_close(g_lo, a_lo, tol) && tol_close(g_hi, a_hi, tol)
+        }
+        _ => true,
     }
 }
 
@@ -188,7 +238,10 @@ pub(crate) fn candidates(
             // Without floats or a relaxed row, equal multisets have equal fingerprints.
             let rows = gold.columns[gi].nulls.len();
             let needs_overlap = pair.float || required < rows;
-            if same_multiset || (needs_overlap && overlap(gold, actual, &pair, tol) >= required) {
+            let may_overlap = required < rows || may_overlap_fully(gold, actual, &pair, tol);
+            if same_multiset
+                || (needs_overlap && may_overlap && overlap(gold, actual, &pair, tol) >= required)
+            {
                 list.push(pair);
             }
         }
@@ -271,24 +324,30 @@ pub(crate) fn best_effort(
     let same_width = gold.columns.len() == actual.columns.len();
     let mut chosen = Chosen::new(gold.columns.len(), actual.columns.len());
     for exact_pass in [true, false] {
-        let mut scored = Vec::new();
+        let mut open = Vec::new();
         for gi in (0..gold.columns.len()).filter(|g| !chosen.gold[*g]) {
             for ai in (0..actual.columns.len()).filter(|a| !chosen.actual[*a]) {
-                let Some(pair) = pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai) else {
-                    continue;
-                };
-                let same = gold.fingerprint(gi, pair.gold_view)
-                    == actual.fingerprint(ai, pair.actual_view);
-                let score = match (exact_pass, same) {
-                    (true, true) => rows,
-                    (true, false) => continue,
-                    (false, _) => overlap(gold, actual, &pair, tol),
-                };
-                let named = names.same(gi, ai);
-                let placed = same_width && gi == ai;
-                if score > 0 || named || placed {
-                    scored.push((score, named, placed, pair));
-                }
+                open.extend(pair_for(&gold.columns[gi], &actual.columns[ai], gi, ai));
+            }
+        }
+        let lone = open.len() == 1;
+        let mut scored = Vec::new();
+        for pair in open {
+            let (gi, ai) = (pair.gold, pair.actual);
+            let same =
+                gold.fingerprint(gi, pair.gold_view) == actual.fingerprint(ai, pair.actual_view);
+            let named = names.same(gi, ai);
+            let placed = same_width && gi == ai;
+            let score = match (exact_pass, same) {
+                (true, true) => rows,
+                (true, false) => continue,
+                // A score only ranks candidates and admits unnamed, misplaced ones: the
+                // last open pair, named or in place, is taken without one (no overlap count).
+                (false, _) if lone && (named || placed) => 0,
+                (false, _) => overlap(gold, actual, &pair, tol),
+            };
+            if score > 0 || named || placed {
+                scored.push((score, named, placed, pair));
             }
         }
         scored.sort_by(|x, y| {

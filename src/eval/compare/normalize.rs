@@ -13,6 +13,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::model::result::ResultColumn;
 
+mod read;
+
 /// Micro-seconds in a day: dates compare with timestamps at UTC midnight.
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -86,35 +88,17 @@ pub(crate) struct Column<'a> {
     /// Content-based reading of a text column, when every non-null value parses.
     pub(crate) content: Option<Data<'a>>,
     pub(crate) nulls: Vec<bool>,
+    /// The cell hashes of a text column (empty for other columns), computed while reading.
+    pub(crate) text_hashes: Vec<u64>,
 }
 
 impl<'a> Column<'a> {
-    /// Normalizes column `index` of `rows`, declared as `column`.
-    pub(crate) fn build(
-        column: &ResultColumn,
-        index: usize,
+    /// Normalizes every column of `rows`, declared as `columns`, in one pass over the rows.
+    pub(crate) fn build_all(
+        columns: &[ResultColumn],
         rows: &'a [Vec<Option<String>>],
-    ) -> Self {
-        let raw: Vec<Option<&'a str>> = rows
-            .iter()
-            .map(|row| row.get(index).and_then(|v| v.as_deref()).map(trim))
-            .collect();
-        let nulls: Vec<bool> = raw.iter().map(Option::is_none).collect();
-        let declared = declared_kind(&column.type_name);
-        let data = if nulls.iter().all(|n| *n) || declared == Kind::Null {
-            Data::Null
-        } else {
-            parse_as(declared, &raw).unwrap_or_else(|| text(&raw))
-        };
-        let content = match data {
-            Data::Text(_) => parse_as(Kind::Number, &raw).or_else(|| parse_as(Kind::Time, &raw)),
-            _ => None,
-        };
-        Column {
-            data,
-            content,
-            nulls,
-        }
+    ) -> Vec<Self> {
+        read::columns(columns, rows)
     }
 
     /// The representation a view selects (the declared one when there is no content reading).
@@ -125,9 +109,41 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// Calls `f` with every cell under `view`, in row order: the representation is matched
+    /// once per column, not once per cell.
+    pub(crate) fn for_each_cell(&self, view: View, mut f: impl FnMut(Cell<'a>)) {
+        let nulls = &self.nulls;
+        match self.data(view) {
+            Data::Null => nulls.iter().for_each(|_| f(Cell::Null)),
+            Data::Int(v) => each_cell(v, nulls, |x| Cell::Int(*x), f),
+            Data::Float(v) => each_cell(v, nulls, |x| Cell::Float(*x), f),
+            Data::Bool(v) => each_cell(v, nulls, |x| Cell::Bool(*x), f),
+            Data::Date(v) => each_cell(v, nulls, |x| Cell::Date(*x), f),
+            Data::Timestamp(v) => each_cell(v, nulls, |x| Cell::Timestamp(*x), f),
+            Data::Text(v) => each_cell(v, nulls, |x| Cell::Text(x), f),
+        }
+    }
+
+    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order. Text
+    /// columns use the hashes computed while reading; others hash their typed values.
+    pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
+        let precomputed =
+            matches!(self.data(view), Data::Text(_)) && self.text_hashes.len() == self.nulls.len();
+        if precomputed {
+            self.text_hashes.iter().for_each(|h| f(*h));
+        } else {
+            self.for_each_cell(view, |cell| f(hash_cell(cell)));
+        }
+    }
+
+    /// Whether `null` marks row `row` (rows past the end read as null, as in [`Column::cell`]).
+    fn is_null(&self, row: usize) -> bool {
+        self.nulls.get(row).copied().unwrap_or(true)
+    }
+
     /// The cell at `row` under `view`.
     pub(crate) fn cell(&self, view: View, row: usize) -> Cell<'a> {
-        if self.nulls.get(row).copied().unwrap_or(true) {
+        if self.is_null(row) {
             return Cell::Null;
         }
         match self.data(view) {
@@ -142,6 +158,82 @@ impl<'a> Column<'a> {
     }
 }
 
+fn each_cell<'a, T>(
+    values: &[T],
+    nulls: &[bool],
+    cell: impl Fn(&T) -> Cell<'a>,
+    mut f: impl FnMut(Cell<'a>),
+) {
+    for (value, null) in values.iter().zip(nulls) {
+        f(if *null { Cell::Null } else { cell(value) });
+    }
+}
+
+/// Marks the row pairs whose cells differ in one mapped column pair: `partner[k]` is the actual
+/// row paired with gold row `first + k` ([`NO_PARTNER`] for none), and `differs[k]` is set when
+/// their cells differ under `tol` (as [`compare_cells`] judges). Same-typed columns compare in a
+/// loop of their own; the gold side is read in order and the actual side gathered.
+pub(crate) fn mark_differing(
+    gold: (&Column, View),
+    actual: (&Column, View),
+    first: usize,
+    partner: &[usize],
+    differs: &mut [bool],
+    tol: Tolerance,
+) {
+    let ((g, gv), (a, av)) = (gold, actual);
+    let sweep = Sweep {
+        gold: g,
+        actual: a,
+        first,
+        partner,
+    };
+    match (g.data(gv), a.data(av)) {
+        (Data::Int(x), Data::Int(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        (Data::Float(x), Data::Float(y)) => sweep.run(
+            differs,
+            |i, j| matches!((x.get(i), y.get(j)), (Some(p), Some(q)) if tol.close(*p, *q)),
+        ),
+        (Data::Bool(x), Data::Bool(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        (Data::Date(x), Data::Date(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        (Data::Timestamp(x), Data::Timestamp(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        (Data::Text(x), Data::Text(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        _ => sweep.run(differs, |i, j| {
+            compare_cells(g.cell(gv, i), a.cell(av, j), tol).is_eq()
+        }),
+    }
+}
+
+/// No partner: the gold row is not part of the verification.
+pub(crate) const NO_PARTNER: usize = usize::MAX;
+
+/// One column pair's pass over the paired rows.
+struct Sweep<'s, 'a> {
+    gold: &'s Column<'a>,
+    actual: &'s Column<'a>,
+    first: usize,
+    partner: &'s [usize],
+}
+
+impl Sweep<'_, '_> {
+    /// Sets `differs[k]` where the cells differ; `same` compares two non-null cells.
+    fn run(&self, differs: &mut [bool], same: impl Fn(usize, usize) -> bool) {
+        for (k, (&a, differ)) in self.partner.iter().zip(differs.iter_mut()).enumerate() {
+            if a == NO_PARTNER || *differ {
+                continue;
+            }
+            let g = self.first + k;
+            let (g_null, a_null) = (self.gold.is_null(g), self.actual.is_null(a));
+            let equal = if g_null || a_null {
+                g_null && a_null
+            } else {
+                same(g, a)
+            };
+            *differ = !equal;
+        }
+    }
+}
+
 /// The declared kinds the type names map to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -150,8 +242,6 @@ enum Kind {
     Bool,
     Date,
     Timestamp,
-    /// Dates or timestamps, decided by content (for text columns).
-    Time,
     Text,
 }
 
@@ -182,42 +272,12 @@ fn declared_kind(type_name: &str) -> Kind {
     }
 }
 
-fn text<'a>(raw: &[Option<&'a str>]) -> Data<'a> {
-    Data::Text(raw.iter().map(|v| v.unwrap_or("")).collect())
-}
-
-/// Reads every non-null value as `kind`; `None` when one does not parse.
-fn parse_as<'a>(kind: Kind, raw: &[Option<&'a str>]) -> Option<Data<'a>> {
-    match kind {
-        Kind::Null => Some(Data::Null),
-        Kind::Number => parse_numbers(raw),
-        Kind::Bool => collect(raw, parse_bool).map(Data::Bool),
-        Kind::Date => collect(raw, parse_date).map(Data::Date),
-        Kind::Timestamp => collect(raw, parse_timestamp).map(Data::Timestamp),
-        Kind::Time => parse_as(Kind::Date, raw).or_else(|| parse_as(Kind::Timestamp, raw)),
-        Kind::Text => Some(text(raw)),
-    }
-}
-
-fn collect<T: Default>(raw: &[Option<&str>], parse: fn(&str) -> Option<T>) -> Option<Vec<T>> {
-    raw.iter()
-        .map(|v| match v {
-            None => Some(T::default()),
-            Some(s) => parse(s),
-        })
-        .collect()
-}
-
-/// Integers stay exact (`Int`) when every value is integral and fits `i64`; otherwise `Float`.
-fn parse_numbers<'a>(raw: &[Option<&'a str>]) -> Option<Data<'a>> {
-    if let Some(ints) = collect(raw, parse_integer) {
-        return Some(Data::Int(ints));
-    }
-    collect(raw, parse_float).map(Data::Float)
-}
-
 /// An integer, also written as a decimal with a zero fraction (`"10.00"` from a DECIMAL).
+#[inline]
 pub(crate) fn parse_integer(s: &str) -> Option<i64> {
+    if let Some(v) = parse_short_integer(s) {
+        return Some(v);
+    }
     if let Ok(v) = s.parse::<i64>() {
         return Some(v);
     }
@@ -229,11 +289,64 @@ pub(crate) fn parse_integer(s: &str) -> Option<i64> {
     }
 }
 
+/// The common integer, up to 18 ASCII digits after an optional sign (it cannot overflow),
+/// read by hand; `None` for anything else, which `str::parse` then judges.
+#[inline]
+fn parse_short_integer(s: &str) -> Option<i64> {
+    let (negative, digits) = split_sign(s.as_bytes());
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let magnitude = digits.iter().try_fold(0i64, |value, b| {
+        b.is_ascii_digit().then(|| value * 10 + i64::from(b - b'0'))
+    })?;
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// An optional leading `-` or `+`, and the rest.
+fn split_sign(bytes: &[u8]) -> (bool, &[u8]) {
+    match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, bytes),
+    }
+}
+
+/// Exact powers of ten as `f64` (every one up to 1e22 is).
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// A float; accepts `NaN` and `Infinity` as the Statement API writes them.
+#[inline]
 fn parse_float(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
+    let v = match parse_short_decimal(s) {
+        Some(v) => v,
+        None => s.parse().ok()?,
+    };
     // `-0.0` and `0.0` are one value.
     Some(if v == 0.0 { 0.0 } else { v })
+}
+
+/// `[sign]digits[.digits]` with at most 15 digits in all, read by hand: the digits as an
+/// integer and the power of ten are both exact in `f64`, so one division rounds correctly and
+/// gives the value `str::parse` gives (Clinger's fast path). `None` for anything else.
+#[inline]
+fn parse_short_decimal(s: &str) -> Option<f64> {
+    let (negative, body) = split_sign(s.as_bytes());
+    let (whole, fraction) = match body.iter().position(|b| *b == b'.') {
+        Some(dot) => (body.get(..dot)?, body.get(dot + 1..)?),
+        None => (body, &[][..]),
+    };
+    let has_dot = whole.len() < body.len();
+    if whole.is_empty() || (has_dot && fraction.is_empty()) || whole.len() + fraction.len() > 15 {
+        return None;
+    }
+    let mantissa = whole.iter().chain(fraction).try_fold(0u64, |value, b| {
+        b.is_ascii_digit().then(|| value * 10 + u64::from(b - b'0'))
+    })?;
+    let magnitude = mantissa as f64 / POWERS_OF_TEN.get(fraction.len())?;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -319,7 +432,7 @@ pub(crate) enum Tolerance {
 }
 
 impl Tolerance {
-    fn close(self, a: f64, b: f64) -> bool {
+    pub(crate) fn close(self, a: f64, b: f64) -> bool {
         if a == b || (a.is_nan() && b.is_nan()) {
             return true;
         }
@@ -374,6 +487,7 @@ fn rank(cell: Cell) -> u8 {
 
 /// A hash of a cell under which cells that compare equal strictly get equal hashes, and
 /// floats within a relative 1e-7 usually do (a miss only costs the tolerant pass).
+#[inline]
 pub(crate) fn hash_cell(cell: Cell) -> u64 {
     match cell {
         Cell::Null => 0x9e37_79b9_7f4a_7c15,
@@ -386,9 +500,11 @@ pub(crate) fn hash_cell(cell: Cell) -> u64 {
     }
 }
 
+#[inline]
 fn hash_float(x: f64) -> u64 {
-    // An integral float is the integer it equals.
-    if x.fract() == 0.0 && x.abs() < 9.0e18 {
+    // An integral float is the integer it equals (below 2^63 the cast truncates exactly, and
+    // NaN and infinities fail the bound).
+    if x.abs() < 9.0e18 && (x as i64) as f64 == x {
         return mix(1, (x as i64) as u64);
     }
     if x.is_nan() {
@@ -398,6 +514,7 @@ fn hash_float(x: f64) -> u64 {
     mix(5, x.to_bits() & !((1u64 << 28) - 1))
 }
 
+#[inline]
 fn hash_text(s: &str) -> u64 {
     let mut h = mix(6, s.len() as u64);
     let mut chunks = s.as_bytes().chunks_exact(8);
@@ -413,6 +530,7 @@ fn hash_text(s: &str) -> u64 {
 }
 
 /// Combines a running hash with a value (a splitmix64 finalizer over their mix).
+#[inline]
 pub(crate) fn mix(h: u64, v: u64) -> u64 {
     let mut z = h.rotate_left(5) ^ v.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -429,7 +547,8 @@ mod tests {
             name: "c".into(),
             type_name: type_name.into(),
         };
-        Column::build(&col, 0, rows)
+        let mut columns = Column::build_all(std::slice::from_ref(&col), rows).into_iter();
+        columns.next().expect("one column in, one column out")
     }
 
     fn rows(values: &[Option<&str>]) -> Vec<Vec<Option<String>>> {
@@ -486,6 +605,64 @@ mod tests {
             assert_eq!(parse_date(s), None, "{s}");
         }
         assert_eq!(parse_date("2024-1-5"), parse_date("2024-01-05"));
+    }
+
+    #[test]
+    fn numbers_read_by_hand_equal_what_str_parse_reads() {
+        let mut samples: Vec<String> = [
+            "0",
+            "-0",
+            "+5",
+            "-",
+            "+",
+            "",
+            "5.",
+            ".5",
+            "-.5",
+            "1.5e3",
+            "007",
+            "0.1",
+            "-0.0",
+            "123456789012345",
+            "1234567890123456",
+            "999999999999999999",
+            "9999999999999999999",
+            "1.000",
+            "12a",
+            "1_0",
+            "--1",
+            "+-1",
+            "0.000000000000001",
+            "4503599627370497.5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..20_000u64 {
+            let digits = mix(i, 1).to_string();
+            let len = 1 + (mix(i, 2) % 19) as usize;
+            let digits = digits.get(..len.min(digits.len())).unwrap_or("1");
+            let dot = (mix(i, 3) % (digits.len() as u64 + 1)) as usize;
+            let sign = ["", "-", "+"][(mix(i, 4) % 3) as usize];
+            let (whole, fraction) = digits.split_at(dot);
+            samples.push(format!("{sign}{digits}"));
+            samples.push(format!("{sign}{whole}.{fraction}"));
+        }
+        for s in &samples {
+            if let Some(v) = parse_short_integer(s) {
+                assert_eq!(Some(v), s.parse::<i64>().ok(), "{s:?}");
+            }
+            if let Some(v) = parse_short_decimal(s) {
+                let std: Option<f64> = s.parse().ok();
+                assert_eq!(Some(v.to_bits()), std.map(f64::to_bits), "{s:?}");
+            }
+        }
+        assert_eq!(parse_float("0.07"), Some(0.07));
+        assert_eq!(
+            parse_float("-0.0").map(f64::to_bits),
+            Some(0.0f64.to_bits())
+        );
+        assert_eq!(parse_integer("+12"), Some(12));
     }
 
     #[test]

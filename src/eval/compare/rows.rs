@@ -8,11 +8,10 @@
 //! verified, so hashing can cost time but never a false match.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 
-use super::normalize::{Column, Tolerance, View, compare_cells, mix};
-
-/// Verifying at least this many row pairs splits the work over two threads.
-const PARALLEL_PAIRS: usize = 50_000;
+use super::normalize::{Column, NO_PARTNER, Tolerance, View, compare_cells, mark_differing, mix};
+use super::sort::sorted_by_hash;
 
 /// One gold column matched to one actual column, and how their cells are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,19 +105,17 @@ impl Frame<'_, '_> {
     }
 
     /// A hash per row of each side over the mapped columns, in mapping order.
-    pub(crate) fn row_hashes(
-        &self,
-        gold_hashes: &[&[u64]],
-        actual_hashes: &[&[u64]],
-    ) -> [Vec<u64>; 2] {
-        [fold(gold_hashes), fold(actual_hashes)]
+    pub(crate) fn row_hashes(&self) -> [Vec<u64>; 2] {
+        let gold = self.pairs.iter().map(|p| (p.gold, p.gold_view));
+        let actual = self.pairs.iter().map(|p| (p.actual, p.actual_view));
+        [fold(self.gold, gold), fold(self.actual, actual)]
     }
 
     /// Matches `gold_rows` against `actual_rows` as bags; returns what is left unmatched.
     pub(crate) fn bag_match(
         &self,
-        gold_rows: &[usize],
-        actual_rows: &[usize],
+        gold_rows: Range<usize>,
+        actual_rows: Range<usize>,
         hashes: &[Vec<u64>; 2],
         tol: Tolerance,
     ) -> Leftovers {
@@ -131,18 +128,14 @@ impl Frame<'_, '_> {
 
     fn hash_match(
         &self,
-        gold_rows: &[usize],
-        actual_rows: &[usize],
+        gold_rows: Range<usize>,
+        actual_rows: Range<usize>,
         hashes: &[Vec<u64>; 2],
         tol: Tolerance,
     ) -> Leftovers {
-        let keyed = |rows: &[usize], h: &[u64]| {
-            let mut v: Vec<(u64, usize)> = rows
-                .iter()
-                .map(|&r| (h.get(r).copied().unwrap_or(0), r))
-                .collect();
-            v.sort_unstable();
-            v
+        let keyed = |rows: Range<usize>, h: &[u64]| {
+            let pairs = rows.map(|r| (h.get(r).copied().unwrap_or(0), r));
+            sorted_by_hash(pairs, |p| p.0)
         };
         let g = keyed(gold_rows, &hashes[0]);
         let a = keyed(actual_rows, &hashes[1]);
@@ -183,31 +176,37 @@ impl Frame<'_, '_> {
         left
     }
 
-    /// The `(gold row, actual row)` pairs whose cells differ, checked in gold row order (the
-    /// gold side is then read sequentially); a long list is split over two threads.
+    /// The `(gold row, actual row)` pairs whose cells differ, in gold row order. Verified
+    /// column by column: each gold row's partner is recorded once, then every mapped column pair
+    /// is swept with the gold column read in order and the actual column gathered, in a loop
+    /// typed for the pair's representations.
     fn unequal_pairs(&self, pairs: &[(usize, usize)], tol: Tolerance) -> Vec<(usize, usize)> {
-        let mut sorted = pairs.to_vec();
-        sorted.sort_unstable();
-        let check = |chunk: &[(usize, usize)]| -> Vec<(usize, usize)> {
-            chunk
-                .iter()
-                .filter(|(gr, ar)| !self.rows_equal(*gr, *ar, tol))
-                .copied()
-                .collect()
+        let Some(first) = pairs.iter().map(|p| p.0).min() else {
+            return Vec::new();
         };
-        if sorted.len() < PARALLEL_PAIRS {
-            return check(&sorted);
+        let last = pairs.iter().map(|p| p.0).max().unwrap_or(first);
+        let mut partner = vec![NO_PARTNER; last - first + 1];
+        for &(g, a) in pairs {
+            partner[g - first] = a;
         }
-        let (first, second) = sorted.split_at(sorted.len() / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| check(second));
-            let mut unequal = check(first);
-            let rest = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            unequal.extend(rest);
-            unequal
-        })
+        let mut differs = vec![false; partner.len()];
+        for p in self.pairs {
+            mark_differing(
+                (&self.gold[p.gold], p.gold_view),
+                (&self.actual[p.actual], p.actual_view),
+                first,
+                &partner,
+                &mut differs,
+                tol,
+            );
+        }
+        partner
+            .iter()
+            .zip(&differs)
+            .enumerate()
+            .filter(|(_, (a, differ))| **a != NO_PARTNER && **differ)
+            .map(|(k, (a, _))| (first + k, *a))
+            .collect()
     }
 
     /// Pairs the rows of one equal-hash run greedily; duplicates pair in linear time.
@@ -293,8 +292,8 @@ impl Frame<'_, '_> {
             } else if end - start == 1 {
                 self.rows_equal(start, start, tol)
             } else {
-                let range: Vec<usize> = (start..end).collect();
-                self.bag_match(&range, &range, hashes, tol).is_empty()
+                self.bag_match(start..end, start..end, hashes, tol)
+                    .is_empty()
             };
             if !ok {
                 return Some(start);
@@ -356,14 +355,24 @@ fn run_end(v: &[(u64, usize)], start: usize) -> usize {
         .map_or(v.len(), |n| start + n)
 }
 
-/// Combines per-column cell hashes into one hash per row, column by column.
-fn fold(columns: &[&[u64]]) -> Vec<u64> {
-    let rows = columns.first().map_or(0, |c| c.len());
+/// Combines the cell hashes of the `mapped` columns (with their views) into one hash per row,
+/// column by column; no rows without a mapped column.
+fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone) -> Vec<u64> {
+    let rows = mapped
+        .clone()
+        .find_map(|(col, _)| columns.get(col))
+        .map_or(0, |c| c.nulls.len());
     let mut out = vec![0x51_7c_c1_b7_27_22_0a_95u64; rows];
-    for col in columns {
-        for (h, v) in out.iter_mut().zip(col.iter()) {
-            *h = mix(*h, *v);
-        }
+    for (col, view) in mapped {
+        let Some(column) = columns.get(col) else {
+            continue;
+        };
+        let mut slots = out.iter_mut();
+        column.for_each_hash(view, |h| {
+            if let Some(slot) = slots.next() {
+                *slot = mix(*slot, h);
+            }
+        });
     }
     out
 }
