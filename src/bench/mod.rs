@@ -278,8 +278,8 @@ fn compare_rows(runs: &[CompareRun], peak_rss: Option<u64>, short: bool) -> Vec<
         rows.push(Row {
             measure: format!("compare {} rows × 5 columns", thousands(run.rows)),
             measured: match run.cpu_seconds {
-                Some(cpu) => format!("{:.3} s ({cpu:.2} s CPU)", run.seconds),
-                None => format!("{:.3} s", run.seconds),
+                Some(cpu) => format!("{:.4} s ({cpu:.4} s CPU)", run.seconds),
+                None => format!("{:.4} s", run.seconds),
             },
             target: if is_1m {
                 format!("< {TARGET_COMPARE_1M_SECONDS:.0} s")
@@ -350,7 +350,7 @@ fn pandas_row(run: &CompareRun, short: bool) -> Row {
         (Some(pandas), Some(speedup)) => Row {
             measure,
             measured: format!(
-                "pandas {pandas:.3} s ({:.2} s CPU): {speedup:.1}× faster",
+                "pandas {pandas:.4} s ({:.4} s CPU): {speedup:.1}× faster",
                 run.pandas_cpu_seconds.unwrap_or(pandas)
             ),
             target,
