@@ -17,6 +17,8 @@
 //! The crash-resume drill (`kill -9` at 20 seeded points) is in the same file: see
 //! `an_optimize_run_killed_at_twenty_points_resumes_to_the_same_commits_and_report`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
@@ -33,6 +35,7 @@ use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use support::repo::optimize_fixture_repo;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const BRANCH: &str = "genie-gitops/wanderbricks";
@@ -48,44 +51,6 @@ fn drill_faults() -> Faults {
         rate_limited_retry_after_secs: 0,
         ..Faults::default()
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// The fixture in a fresh git repository (one commit), with the simulator's workspace as the
-/// dev target, fast question limits and train gold SQL allowed as examples.
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(FIXTURE), dir.path());
-    let settings = "version: 1\nspaces:\n  wanderbricks:\n    benchmarks:\n      - benchmarks/golden-queries.yaml\n\
-         dev_target: dev\n\
-         thresholds:\n  min_accuracy: 0.9\n  max_regressions: 0\n  p0_must_pass: true\n\
-         evaluation:\n  as_of: \"2025-06-30\"\n\
-         genie:\n  questions_per_minute: 100000\n  concurrency: 8\n\
-         optimize:\n  allow_benchmark_examples: true\n";
-    std::fs::write(dir.path().join(".genie-gitops.yml"), settings).unwrap();
-    let git = git2::Repository::init(dir.path()).unwrap();
-    let mut index = git.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-    let me = git2::Signature::now("Dev", "dev@example.com").unwrap();
-    git.commit(Some("HEAD"), &me, &me, "the space as it is", &tree, &[])
-        .unwrap();
-    dir
 }
 
 async fn simulator(faults: Faults) -> SimHandle {
@@ -181,13 +146,9 @@ fn fast_client(sim: &SimHandle) -> genie_gitops::databricks::Workspace {
 
 const QUESTION: &str = "How many bookings are there?";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_failed_with_a_retryable_error_is_asked_again_at_most_three_times() {
-    let sim = simulator(Faults {
-        failed_message_rate: 1.0,
-        ..Faults::default()
-    })
-    .await;
+/// Asks [`QUESTION`] once on a simulator with `faults`, which must end it as a failure.
+async fn failed_ask(faults: Faults) -> SimHandle {
+    let sim = simulator(faults).await;
     let space = sim.spaces().get("wanderbricks").cloned().unwrap();
     let answer = fast_client(&sim)
         .genie
@@ -201,6 +162,16 @@ async fn a_message_failed_with_a_retryable_error_is_asked_again_at_most_three_ti
         ),
         "{answer:?}"
     );
+    sim
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_failed_with_a_retryable_error_is_asked_again_at_most_three_times() {
+    let sim = failed_ask(Faults {
+        failed_message_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
     assert_eq!(
         sim.fault_counts().failed_messages,
         4,
@@ -211,24 +182,11 @@ async fn a_message_failed_with_a_retryable_error_is_asked_again_at_most_three_ti
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_genie_query_the_warehouse_failed_transiently_is_run_again_without_asking_genie() {
-    let sim = simulator(Faults {
+    let sim = failed_ask(Faults {
         failed_statement_rate: 1.0,
         ..Faults::default()
     })
     .await;
-    let space = sim.spaces().get("wanderbricks").cloned().unwrap();
-    let answer = fast_client(&sim)
-        .genie
-        .ask(&space, QUESTION, Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            answer.outcome,
-            genie_gitops::databricks::genie::Outcome::Failed { .. }
-        ),
-        "{answer:?}"
-    );
     assert_eq!(
         sim.fault_counts().failed_statements,
         4,
@@ -250,7 +208,7 @@ struct Evaluated {
 
 async fn evaluate(faults: Faults) -> Evaluated {
     let sim = simulator(faults).await;
-    let dir = repo();
+    let dir = optimize_fixture_repo();
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let (repo_arg, out_arg) = (
@@ -376,7 +334,7 @@ fn branch_trees(repo: &Path) -> Vec<git2::Oid> {
 
 async fn optimize(faults: Faults) -> Optimized {
     let sim = simulator(faults).await;
-    let dir = repo();
+    let dir = optimize_fixture_repo();
     let repo_arg = dir.path().display().to_string();
     let started = Instant::now();
     let output = run(&sim, &["optimize", "--repo", &repo_arg]).await;
@@ -506,7 +464,7 @@ fn optimize_until(sim: &SimHandle, repo: &Path, point: usize) -> bool {
 fn killed_and_resumed(points: &[usize]) -> (Optimized, usize) {
     block_on(async {
         let sim = simulator(Faults::default()).await;
-        let dir = repo();
+        let dir = optimize_fixture_repo();
         let started = Instant::now();
         let mut kills = 0;
         for &point in points {

@@ -6,6 +6,8 @@
 //! question asked twice (the simulator's question log), the report snapshot, and a dry run
 //! that makes no request and writes nothing.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::LazyLock;
@@ -21,48 +23,11 @@ use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use support::repo::optimize_fixture_repo;
 use wiremock::MockServer;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const BRANCH: &str = "genie-gitops/wanderbricks";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// The fixture in a fresh git repository (one commit on `main`), with the simulator's
-/// workspace as the dev target, fast question limits and train gold SQL allowed as examples.
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(FIXTURE), dir.path());
-    let settings = "version: 1\nspaces:\n  wanderbricks:\n    benchmarks:\n      - benchmarks/golden-queries.yaml\n\
-         dev_target: dev\n\
-         thresholds:\n  min_accuracy: 0.9\n  max_regressions: 0\n  p0_must_pass: true\n\
-         evaluation:\n  as_of: \"2025-06-30\"\n\
-         genie:\n  questions_per_minute: 100000\n  concurrency: 8\n\
-         optimize:\n  allow_benchmark_examples: true\n";
-    std::fs::write(dir.path().join(".genie-gitops.yml"), settings).unwrap();
-    let git = git2::Repository::init(dir.path()).unwrap();
-    let mut index = git.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-    let me = git2::Signature::now("Dev", "dev@example.com").unwrap();
-    git.commit(Some("HEAD"), &me, &me, "the space as it is", &tree, &[])
-        .unwrap();
-    dir
-}
 
 async fn simulator() -> SimHandle {
     let workspace =
@@ -220,7 +185,7 @@ fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
 static UNINTERRUPTED: LazyLock<Run> = LazyLock::new(|| {
     block_on(async {
         let sim = simulator().await;
-        let dir = repo();
+        let dir = optimize_fixture_repo();
         let base = load_dir(dir.path()).unwrap();
         let catalog_before = information_schema(&sim).await;
         let output = optimize(sim.base_url(), sim.token().expose_secret(), dir.path(), &[]).await;
@@ -240,7 +205,7 @@ static UNINTERRUPTED: LazyLock<Run> = LazyLock::new(|| {
 static RESUMED: LazyLock<Run> = LazyLock::new(|| {
     block_on(async {
         let sim = simulator().await;
-        let dir = repo();
+        let dir = optimize_fixture_repo();
         let base = load_dir(dir.path()).unwrap();
         let (host, token) = (
             sim.base_url().to_string(),
@@ -432,7 +397,7 @@ fn the_lever_impact_report_is_stable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_prints_the_plan_and_makes_no_request_and_no_write() {
     let server = MockServer::start().await;
-    let dir = repo();
+    let dir = optimize_fixture_repo();
     let output = optimize(&server.uri(), "t", dir.path(), &["--dry-run"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
