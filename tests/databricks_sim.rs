@@ -21,7 +21,7 @@ use genie_gitops::databricks::Workspace;
 use genie_gitops::databricks::auth::{self, AuthSettings, Credentials, MapEnvironment};
 use genie_gitops::databricks::error::DatabricksError;
 use genie_gitops::databricks::genie::Outcome;
-use genie_gitops::databricks::http::{Call, RetryPolicy};
+use genie_gitops::databricks::http::Call;
 use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
 use genie_gitops::databricks::serving::{ChatMessage, ChatOptions};
 use genie_gitops::databricks::sql::StatementOptions;
@@ -41,6 +41,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use support::client::{base_url, connect, connect_with, fast_limiter, fast_policy, m2m};
 use support::*;
 
 const CHAT_FIXTURE: &str = concat!(
@@ -80,49 +81,6 @@ fn with_faults(faults: Faults) -> Settings {
 }
 
 // --- the client ------------------------------------------------------------------------------
-
-fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        budget: Duration::from_secs(10),
-        request_timeout: Duration::from_secs(10),
-        backoff_unit: Duration::from_millis(5),
-    }
-}
-
-fn fast_limiter() -> QuestionLimiter {
-    QuestionLimiter::new(LimiterConfig {
-        questions_per_minute: 60_000.0,
-        max_in_flight: 4,
-        default_backoff: Duration::from_millis(5),
-    })
-}
-
-fn base_url(sim: &SimHandle) -> url::Url {
-    url::Url::parse(sim.base_url()).expect("the simulator's URL parses")
-}
-
-fn connect_with(sim: &SimHandle, credentials: Credentials, limiter: QuestionLimiter) -> Workspace {
-    let config = auth::WorkspaceConfig {
-        host: base_url(sim),
-        credentials,
-        warehouse_id: Some(sim.warehouse_id()),
-        profile: None,
-    };
-    Workspace::connect_to(base_url(sim), &config, fast_policy(), limiter)
-        .expect("the client builds")
-}
-
-fn connect(sim: &SimHandle) -> Workspace {
-    let token = SecretString::from(sim.token().expose_secret().to_owned());
-    connect_with(sim, Credentials::Pat(token), fast_limiter())
-}
-
-fn m2m(secret: &str) -> Credentials {
-    Credentials::OAuthM2M {
-        client_id: "sim-client".to_owned(),
-        client_secret: SecretString::from(secret.to_owned()),
-    }
-}
 
 fn create_request(sim: &SimHandle, title: &str) -> CreateSpaceRequest {
     CreateSpaceRequest {

@@ -35,6 +35,8 @@ use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use support::cli::{block_on, show};
+use support::client::connect;
 use support::repo::optimize_fixture_repo;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
@@ -87,25 +89,6 @@ async fn run(sim: &SimHandle, args: &[&str]) -> Output {
     output
 }
 
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// Runs `body` on a runtime of its own (the shared runs outlive any one test's runtime).
-fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(body)
-}
-
 /// How many answers the simulator gave for each question text.
 fn answers_per_question(sim: &SimHandle) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -117,40 +100,13 @@ fn answers_per_question(sim: &SimHandle) -> BTreeMap<String, usize> {
 
 // --- the client's transient retries, one fault at a time ------------------------------------
 
-/// A client of `sim` with millisecond backoff.
-fn fast_client(sim: &SimHandle) -> genie_gitops::databricks::Workspace {
-    use genie_gitops::databricks::auth::{Credentials, WorkspaceConfig};
-    use genie_gitops::databricks::http::RetryPolicy;
-    use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
-    let host = url::Url::parse(sim.base_url()).unwrap();
-    let config = WorkspaceConfig {
-        host: host.clone(),
-        credentials: Credentials::Pat(secrecy::SecretString::from(
-            sim.token().expose_secret().to_owned(),
-        )),
-        warehouse_id: Some(sim.warehouse_id()),
-        profile: None,
-    };
-    let policy = RetryPolicy {
-        budget: Duration::from_secs(10),
-        request_timeout: Duration::from_secs(10),
-        backoff_unit: Duration::from_millis(5),
-    };
-    let limiter = QuestionLimiter::new(LimiterConfig {
-        questions_per_minute: 60_000.0,
-        max_in_flight: 4,
-        default_backoff: Duration::from_millis(5),
-    });
-    genie_gitops::databricks::Workspace::connect_to(host, &config, policy, limiter).unwrap()
-}
-
 const QUESTION: &str = "How many bookings are there?";
 
 /// Asks [`QUESTION`] once on a simulator with `faults`, which must end it as a failure.
 async fn failed_ask(faults: Faults) -> SimHandle {
     let sim = simulator(faults).await;
     let space = sim.spaces().get("wanderbricks").cloned().unwrap();
-    let answer = fast_client(&sim)
+    let answer = connect(&sim)
         .genie
         .ask(&space, QUESTION, Duration::from_secs(30))
         .await

@@ -19,6 +19,7 @@ use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+use support::cli::show;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -90,15 +91,6 @@ fn args(repo: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
 fn read_results(out: &Path) -> RunResults {
     let text = std::fs::read_to_string(out.join("results.json")).unwrap();
     results::parse(&text).unwrap()
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A plain HTTP client for looking at the simulator directly.

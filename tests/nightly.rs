@@ -32,6 +32,7 @@ use genie_gitops::sim::github::{FakeComment, FakeIssue, LocalGitHub, Pull, Reque
 use genie_gitops::sim::server::SimHandle;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use support::cli::block_on;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const SPACE: &str = "wanderbricks";
@@ -259,15 +260,6 @@ struct Nights {
     branch_log: Vec<String>,
     /// The first night's step outputs and job summary.
     first_step: (String, String),
-}
-
-fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(body)
 }
 
 static NIGHTS: LazyLock<Nights> = LazyLock::new(|| {

@@ -23,6 +23,7 @@ use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use support::cli::{block_on, show};
 use support::repo::optimize_fixture_repo;
 use wiremock::MockServer;
 
@@ -56,15 +57,6 @@ async fn optimize(host: &str, token: &str, repo: &Path, extra: &[&str]) -> Outpu
         .unwrap();
     drop(home);
     output
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// What a finished run left behind.
@@ -170,16 +162,6 @@ async fn information_schema(sim: &SimHandle) -> Vec<Value> {
         out.push(serde_json::json!({ "view": view, "rows": rows }));
     }
     out
-}
-
-/// Runs `body` on a runtime of its own (the shared runs outlive any one test's runtime).
-fn block_on<T>(body: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(body)
 }
 
 static UNINTERRUPTED: LazyLock<Run> = LazyLock::new(|| {

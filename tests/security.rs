@@ -9,6 +9,8 @@
 //!   `model::benchmarks::load`, which runs before anything reaches a warehouse;
 //! - no `std::process::Command` in `src/` receives question or SQL text.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
@@ -18,8 +20,6 @@ use std::time::Duration;
 
 use genie_gitops::databricks::Workspace;
 use genie_gitops::databricks::auth::{self, AuthSettings, Credentials, MapEnvironment};
-use genie_gitops::databricks::http::RetryPolicy;
-use genie_gitops::databricks::limiter::{LimiterConfig, QuestionLimiter};
 use genie_gitops::databricks::sql::StatementOptions;
 use genie_gitops::databricks::types::CreateSpaceRequest;
 use genie_gitops::github::client::GitHub;
@@ -36,6 +36,7 @@ use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
 use genie_gitops::sim::github::LocalGitHub;
+use support::client::{connect_with, fast_limiter, m2m};
 
 const BOOKINGS: &str = "main.wanderbricks.bookings";
 const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM main.wanderbricks.bookings";
@@ -143,37 +144,6 @@ async fn start_sim(token: &str, secret: &str) -> SimHandle {
     spawn(config).await.expect("the simulator starts")
 }
 
-fn base_url(sim: &SimHandle) -> url::Url {
-    url::Url::parse(sim.base_url()).expect("the simulator's URL parses")
-}
-
-fn connect(sim: &SimHandle, credentials: Credentials) -> Workspace {
-    let config = auth::WorkspaceConfig {
-        host: base_url(sim),
-        credentials,
-        warehouse_id: Some(sim.warehouse_id()),
-        profile: None,
-    };
-    let policy = RetryPolicy {
-        budget: Duration::from_secs(10),
-        request_timeout: Duration::from_secs(10),
-        backoff_unit: Duration::from_millis(5),
-    };
-    let limiter = QuestionLimiter::new(LimiterConfig {
-        questions_per_minute: 60_000.0,
-        max_in_flight: 4,
-        default_backoff: Duration::from_millis(5),
-    });
-    Workspace::connect_to(base_url(sim), &config, policy, limiter).expect("the client builds")
-}
-
-fn m2m(secret: &str) -> Credentials {
-    Credentials::OAuthM2M {
-        client_id: "sim-client".to_owned(),
-        client_secret: SecretString::from(secret.to_owned()),
-    }
-}
-
 /// Creates a space, lists spaces, asks a question and runs a statement.
 async fn drive(sim: &SimHandle, workspace: &Workspace) {
     let space = json!({
@@ -208,7 +178,11 @@ async fn a_pat_never_appears_in_trace_logs_or_in_an_auth_failure() {
     let logs = logs();
     let (token, wrong) = (canary(), canary());
     let sim = start_sim(&token, "unused-secret").await;
-    let workspace = connect(&sim, Credentials::Pat(SecretString::from(token.clone())));
+    let workspace = connect_with(
+        &sim,
+        Credentials::Pat(SecretString::from(token.clone())),
+        fast_limiter(),
+    );
     drive(&sim, &workspace).await;
     assert_clean(
         "the workspace client's Debug",
@@ -216,7 +190,11 @@ async fn a_pat_never_appears_in_trace_logs_or_in_an_auth_failure() {
         &[&token],
     );
 
-    let refused = connect(&sim, Credentials::Pat(SecretString::from(wrong.clone())));
+    let refused = connect_with(
+        &sim,
+        Credentials::Pat(SecretString::from(wrong.clone())),
+        fast_limiter(),
+    );
     let error = refused
         .genie
         .list_spaces()
@@ -239,10 +217,10 @@ async fn an_oauth_client_secret_never_appears_in_trace_logs_or_in_an_auth_failur
     let logs = logs();
     let (secret, wrong) = (canary(), canary());
     let sim = start_sim("sim-token", &secret).await;
-    let workspace = connect(&sim, m2m(&secret));
+    let workspace = connect_with(&sim, m2m(&secret), fast_limiter());
     drive(&sim, &workspace).await;
 
-    let refused = connect(&sim, m2m(&wrong));
+    let refused = connect_with(&sim, m2m(&wrong), fast_limiter());
     let error = refused
         .genie
         .list_spaces()

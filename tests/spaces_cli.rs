@@ -14,6 +14,7 @@ use genie_gitops::sim::data::default_as_of;
 use genie_gitops::sim::server::{Settings, SimHandle, spawn};
 use genie_gitops::sim::workspace::SimWorkspace;
 use secrecy::ExposeSecret;
+use support::cli::show;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wanderbricks");
 const SPACE_FILE: &str = "genie/wanderbricks.geniespace.json";
@@ -50,15 +51,6 @@ async fn genie_gitops(sim: &SimHandle, host: Option<&str>, args: &[&str]) -> Out
         .unwrap();
     drop(home);
     output
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn path_arg(path: &Path) -> String {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod cli;
+pub mod client;
 pub mod repo;
 
 use std::collections::BTreeMap;
