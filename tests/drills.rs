@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use genie_gitops::bench::rng::SplitMix64;
 use genie_gitops::eval::results::{self, RunResults};
 use genie_gitops::git::repo::GitRepo;
 use genie_gitops::sim::data::default_as_of;
@@ -345,18 +346,11 @@ const KILL_SEED: u64 = 8;
 
 /// `count` distinct points in `1..total`, ascending, from a seeded splitmix64 stream.
 fn kill_points(seed: u64, count: usize, total: usize) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix64(seed);
     let mut points = std::collections::BTreeSet::new();
     let span = total.saturating_sub(1).max(1) as u64;
     while points.len() < count.min(total.saturating_sub(1)) {
-        points.insert(1 + (next() % span) as usize);
+        points.insert(1 + (rng.next_u64() % span) as usize);
     }
     points.into_iter().collect()
 }

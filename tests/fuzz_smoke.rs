@@ -7,6 +7,7 @@
 //! inputs. A panic names the entry point and writes nothing; the failing input is printed
 //! (escaped) so it can be saved and replayed with `cargo fuzz run … <file>`.
 
+use genie_gitops::bench::rng::SplitMix64;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -65,29 +66,8 @@ const TOKENS: &[&str] = &[
     "\r\n",
 ];
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// One random edit of `input`.
-fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
+fn mutate(input: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
     let mut out = input.to_vec();
     let at = rng.below(out.len() + 1);
     match rng.below(6) {
@@ -115,7 +95,7 @@ fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-fn random_input(rng: &mut Rng) -> Vec<u8> {
+fn random_input(rng: &mut SplitMix64) -> Vec<u8> {
     let len = rng.below(200);
     (0..len).map(|_| rng.below(256) as u8).collect()
 }
@@ -216,7 +196,7 @@ fn mutated_fixtures_and_random_bytes_never_panic_any_parser() {
     let mut failures = Vec::new();
     let mut runs = 0;
     for (index, (name, entry)) in ENTRY_POINTS.iter().enumerate() {
-        let mut rng = Rng(0x5eed_0000 + index as u64);
+        let mut rng = SplitMix64(0x5eed_0000 + index as u64);
         let mut inputs: Vec<Vec<u8>> = Vec::new();
         for seed in seeds.get(*name).into_iter().flatten() {
             inputs.push(seed.clone());

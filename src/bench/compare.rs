@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::process::cpu_seconds;
+use super::rng::SplitMix64;
 use crate::eval::compare::{CompareOptions, Reason, compare};
 use crate::model::result::{ResultColumn, ResultSet};
 
@@ -18,19 +19,6 @@ use crate::model::result::{ResultColumn, ResultSet};
 pub const FULL_SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 /// The row counts of a `--short` run.
 pub const SHORT_SIZES: [usize; 2] = [10_000, 100_000];
-
-/// A deterministic pseudo-random sequence (splitmix64), so runs are comparable.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
 
 fn columns() -> Vec<ResultColumn> {
     [
@@ -48,25 +36,25 @@ fn columns() -> Vec<ResultColumn> {
     .collect()
 }
 
-fn row(i: usize, rng: &mut SplitMix) -> Vec<Option<String>> {
-    let amount = (rng.next() % 1_000_000) as f64 / 100.0;
-    let day = 1 + rng.next() % 28;
+fn row(i: usize, rng: &mut SplitMix64) -> Vec<Option<String>> {
+    let amount = (rng.next_u64() % 1_000_000) as f64 / 100.0;
+    let day = 1 + rng.next_u64() % 28;
     vec![
         Some(i.to_string()),
         Some(format!("{amount}")),
-        Some(format!("city-{}", rng.next() % 5_000)),
-        Some(format!("2024-{:02}-{day:02}", 1 + rng.next() % 12)),
-        Some((rng.next() % 30).to_string()),
+        Some(format!("city-{}", rng.next_u64() % 5_000)),
+        Some(format!("2024-{:02}-{day:02}", 1 + rng.next_u64() % 12)),
+        Some((rng.next_u64() % 30).to_string()),
     ]
 }
 
 /// The gold, and an actual that is the gold shuffled with one cell changed.
 pub fn pair(rows: usize) -> (ResultSet, ResultSet) {
-    let mut rng = SplitMix(42);
+    let mut rng = SplitMix64(42);
     let gold_rows: Vec<Vec<Option<String>>> = (0..rows).map(|i| row(i, &mut rng)).collect();
     let mut actual_rows = gold_rows.clone();
     for i in (1..actual_rows.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         actual_rows.swap(i, j);
     }
     if let Some(cell) = actual_rows.get_mut(rows / 2).and_then(|r| r.get_mut(4)) {

@@ -12,6 +12,7 @@ pub mod limiter;
 pub mod optimize;
 pub mod pandas;
 pub mod process;
+pub mod rng;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
