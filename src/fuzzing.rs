@@ -479,7 +479,7 @@ fn statement_rows(statement: &StatementResponse) {
     let rows = statement
         .result
         .as_ref()
-        .map(|r| r.rows())
+        .and_then(|r| r.data_array.clone())
         .unwrap_or_default();
     let set = types::result_set(statement.manifest.as_ref(), rows);
     let _ = (set.row_count(), set.column_count());

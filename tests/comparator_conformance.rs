@@ -19,11 +19,7 @@ fn rs(columns: &[(&str, &str)], rows: &[&[&str]]) -> ResultSet {
             .collect(),
         rows: rows
             .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|c| (*c != "NULL").then(|| (*c).to_string()))
-                    .collect()
-            })
+            .map(|r| r.iter().map(|c| (*c != "NULL").then_some(*c)))
             .collect(),
         truncated: false,
     }
@@ -491,7 +487,7 @@ fn incompatible_column_types_do_not_map() {
 fn numbered(n: usize, truncated: bool) -> ResultSet {
     let rows: Vec<Vec<Option<String>>> = (0..n).map(|i| vec![Some(i.to_string())]).collect();
     ResultSet {
-        rows,
+        rows: rows.into(),
         truncated,
         ..rs(&[("n", "LONG")], &[])
     }
@@ -532,9 +528,9 @@ fn a_truncated_gold_is_not_evaluable() {
 fn ragged_rows_read_missing_cells_as_null_without_panicking() {
     let mut gold = rs(&[("a", "LONG"), ("b", "LONG")], &[&["1", "NULL"]]);
     let mut actual = gold.clone();
-    actual.rows = vec![vec![Some("1".into())]];
+    actual.rows = vec![vec![Some("1")]].into();
     assert_eq!(bag(&gold, &actual).verdict, Verdict::Match);
-    gold.rows[0].push(Some("junk".into()));
+    gold.rows = vec![vec![Some("1"), None, Some("junk")]].into();
     assert_eq!(bag(&gold, &actual).verdict, Verdict::Match);
 }
 

@@ -1103,7 +1103,13 @@ fn the_documented_payloads_parse_into_the_wire_types() {
     let vendor: Value = serde_json::from_str(&vendor).unwrap_or_default();
     let vendor: StatementResponse =
         serde_json::from_value(vendor["data"].clone()).unwrap_or_default();
-    assert_eq!(vendor.result.map(|r| r.rows().len()), Some(2));
+    assert_eq!(
+        vendor
+            .result
+            .and_then(|r| r.data_array)
+            .map(|rows| rows.len()),
+        Some(2)
+    );
 }
 
 // --- the lost response ---------------------------------------------------------------------

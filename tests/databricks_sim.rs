@@ -271,7 +271,7 @@ async fn a_question_is_polled_through_its_steps_to_sql_and_its_rows() {
             assert_eq!(sql, COUNT_SQL);
             assert_eq!(description.as_deref(), Some("Counts bookings."));
             assert_eq!(result.columns[0].name, "n");
-            assert_eq!(result.rows, vec![vec![Some("20000".to_owned())]]);
+            assert_eq!(result.rows.to_vecs(), vec![vec![Some("20000".to_owned())]]);
             assert_eq!(text, None);
         }
         other => panic!("expected SQL, got {other:?}"),
@@ -304,7 +304,11 @@ async fn a_query_result_in_small_chunks_is_read_whole_and_in_order() {
     let Outcome::Sql { result, .. } = answer.outcome else {
         panic!("expected SQL, got {:?}", answer.outcome);
     };
-    let regions: Vec<Option<String>> = result.rows.iter().map(|r| r[0].clone()).collect();
+    let regions: Vec<Option<String>> = result
+        .rows
+        .iter()
+        .map(|r| r.cell(0).map(str::to_owned))
+        .collect();
     let expected: Vec<Option<String>> = REGIONS.iter().map(|r| Some((*r).to_owned())).collect();
     assert_eq!(regions, expected, "three chunks of 2, 2 and 1 rows");
     assert_eq!(result.column_count(), 2);
@@ -573,11 +577,7 @@ async fn an_eval_run_is_created_waited_for_and_its_results_and_details_read() {
 // --- SQL statements --------------------------------------------------------------------------
 
 fn single_value(result: &ResultSet) -> String {
-    result
-        .rows
-        .first()
-        .and_then(|row| row.first().cloned().flatten())
-        .unwrap_or_default()
+    result.rows.cell(0, 0).unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -624,7 +624,7 @@ async fn statements_succeed_bind_parameters_and_read_every_chunk() {
     let ids: Vec<u64> = chunked
         .rows
         .iter()
-        .map(|r| r[0].as_deref().unwrap_or_default().parse().expect("an id"))
+        .map(|r| r.cell(0).unwrap_or_default().parse().expect("an id"))
         .collect();
     assert_eq!(ids.len(), 25, "seven chunks of at most 4 rows");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
@@ -1080,7 +1080,7 @@ async fn properties_catalog(
         "SELECT constraint_name, constraint_type FROM main.information_schema.table_constraints WHERE table_name = 'properties' ORDER BY constraint_name",
     ] {
         match ws.sql.execute(query, options).await {
-            Ok(result) => rows.extend(result.rows),
+            Ok(result) => rows.extend(result.rows.to_vecs()),
             Err(error) => panic!("{query}: {error}"),
         }
     }

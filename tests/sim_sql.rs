@@ -52,11 +52,7 @@ fn fail(sql: &str) -> SqlError {
 }
 
 fn single(result: &ResultSet) -> String {
-    result
-        .rows
-        .first()
-        .and_then(|row| row.first().cloned().flatten())
-        .unwrap_or_default()
+    result.rows.cell(0, 0).unwrap_or_default().to_owned()
 }
 
 fn booking_metrics() -> MetricView {
@@ -164,7 +160,7 @@ fn the_ten_sample_queries_return_plausible_rows() {
             result
                 .rows
                 .iter()
-                .all(|row| row.iter().any(Option::is_some)),
+                .all(|row| row.iter().any(|cell| cell.is_some())),
             "{sql} returned empty rows"
         );
     }
@@ -200,7 +196,7 @@ fn result_columns_carry_databricks_names_and_types() {
         ("is_business", "BOOLEAN"),
     ];
     assert_eq!(shape, expected.map(|(n, t)| (n.to_string(), t.to_string())));
-    let first = &result.rows[0];
+    let first = result.rows.to_vecs().swap_remove(0);
     assert_eq!(first[5].as_deref(), Some("false"));
     assert!(
         first[1]
@@ -224,7 +220,7 @@ fn dates_intervals_and_current_date_follow_databricks() {
                       datediff(DATE '2024-03-01', DATE '2024-02-01'), month(DATE '2024-03-05'), 7 / 2, \
                       TRY_CAST('x' AS INT), CAST('12' AS INT) + 1, '3'::INT",
     );
-    let row: Vec<String> = result.rows[0]
+    let row: Vec<String> = result.rows.to_vecs()[0]
         .iter()
         .map(|v| v.clone().unwrap_or_else(|| "NULL".into()))
         .collect();
@@ -256,17 +252,19 @@ fn group_by_all_qualify_filter_ilike_and_rlike_work() {
         "SELECT property_type, COUNT(*) AS n FROM main.wanderbricks.properties GROUP BY ALL \
                    QUALIFY ROW_NUMBER() OVER (ORDER BY n DESC) = 1",
     );
-    assert_eq!(top.rows[0], grouped.rows[0]);
+    assert_eq!(top.rows.get(0), grouped.rows.get(0));
     let filtered = run(
         "SELECT COUNT(*) FILTER (WHERE status = 'cancelled'), COUNT(*) FROM main.wanderbricks.bookings",
     );
-    let cancelled: f64 = filtered.rows[0][0]
-        .as_deref()
+    let cancelled: f64 = filtered
+        .rows
+        .cell(0, 0)
         .unwrap_or("0")
         .parse()
         .unwrap_or(0.0);
-    let all: f64 = filtered.rows[0][1]
-        .as_deref()
+    let all: f64 = filtered
+        .rows
+        .cell(0, 1)
         .unwrap_or("1")
         .parse()
         .unwrap_or(1.0);
@@ -320,7 +318,7 @@ fn measures_expand_from_the_metric_view_and_misuse_fails() {
                       JOIN main.wanderbricks.properties p ON b.property_id = p.property_id \
                       WHERE b.status = 'confirmed' AND p.property_type = 'apartment'",
     );
-    assert_eq!(by_type.rows[0][1], direct.rows[0][0]);
+    assert_eq!(by_type.rows.cell(0, 1), direct.rows.cell(0, 0));
     assert_eq!(
         fail("SELECT * FROM main.wanderbricks.booking_metrics").error_class,
         "UNSUPPORTED_FEATURE.METRIC_VIEW_SELECT_STAR"
@@ -427,12 +425,9 @@ fn metadata_ddl_shows_up_in_information_schema() {
         .execute("SELECT table_name, column_name, comment FROM system.information_schema.columns \
                   WHERE (table_name = 'hosts' AND column_name = 'rating') OR (table_name = 'bookings' AND column_name = 'total_amount') ORDER BY 1", &[])
         .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(comments.rows.cell(0, 2), Some("Booking value incl. fees"));
     assert_eq!(
-        comments.rows[0][2].as_deref(),
-        Some("Booking value incl. fees")
-    );
-    assert_eq!(
-        comments.rows[1][2].as_deref(),
+        comments.rows.cell(1, 2),
         Some("Average guest rating, 1.0-5.0")
     );
     let table = engine
@@ -468,7 +463,7 @@ fn metadata_ddl_shows_up_in_information_schema() {
             &[],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(cleared.rows[0][0], None);
+    assert_eq!(cleared.rows.get(0).and_then(|row| row.get(0)), Some(None));
     let missing = engine
         .execute("COMMENT ON COLUMN main.wanderbricks.hosts.nope IS 'x'", &[])
         .unwrap_err();

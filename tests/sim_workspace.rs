@@ -178,8 +178,9 @@ fn metric_view_and_function_files_run_as_sql_and_match_the_loaded_objects() {
     );
     assert_eq!(routines.rows.len(), 3);
     assert!(
-        routines.rows[0][1]
-            .as_deref()
+        routines
+            .rows
+            .cell(0, 1)
             .is_some_and(|c| c.starts_with("PURPOSE:"))
     );
 }

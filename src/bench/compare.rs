@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use super::process::cpu_seconds;
 use super::rng::SplitMix64;
 use crate::eval::compare::{CompareOptions, Reason, compare};
-use crate::model::result::{ResultColumn, ResultSet};
+use crate::model::result::{ResultColumn, ResultSet, Rows};
 
 /// The row counts of a full run.
 pub const FULL_SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -36,30 +36,42 @@ fn columns() -> Vec<ResultColumn> {
     .collect()
 }
 
-fn row(i: usize, rng: &mut SplitMix64) -> Vec<Option<String>> {
+fn row(i: usize, rng: &mut SplitMix64) -> [String; 5] {
     let amount = (rng.next_u64() % 1_000_000) as f64 / 100.0;
     let day = 1 + rng.next_u64() % 28;
-    vec![
-        Some(i.to_string()),
-        Some(format!("{amount}")),
-        Some(format!("city-{}", rng.next_u64() % 5_000)),
-        Some(format!("2024-{:02}-{day:02}", 1 + rng.next_u64() % 12)),
-        Some((rng.next_u64() % 30).to_string()),
+    [
+        i.to_string(),
+        format!("{amount}"),
+        format!("city-{}", rng.next_u64() % 5_000),
+        format!("2024-{:02}-{day:02}", 1 + rng.next_u64() % 12),
+        (rng.next_u64() % 30).to_string(),
     ]
 }
 
 /// The gold, and an actual that is the gold shuffled with one cell changed.
 pub fn pair(rows: usize) -> (ResultSet, ResultSet) {
     let mut rng = SplitMix64(42);
-    let gold_rows: Vec<Vec<Option<String>>> = (0..rows).map(|i| row(i, &mut rng)).collect();
-    let mut actual_rows = gold_rows.clone();
-    for i in (1..actual_rows.len()).rev() {
+    let gold_rows: Rows = (0..rows).map(|i| row(i, &mut rng).map(Some)).collect();
+    let mut order: Vec<usize> = (0..rows).collect();
+    for i in (1..rows).rev() {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        actual_rows.swap(i, j);
+        order.swap(i, j);
     }
-    if let Some(cell) = actual_rows.get_mut(rows / 2).and_then(|r| r.get_mut(4)) {
-        *cell = Some("999".into());
-    }
+    let changed = rows / 2;
+    let actual_rows: Rows = order
+        .iter()
+        .enumerate()
+        .filter_map(|(position, &from)| {
+            let row = gold_rows.get(from)?;
+            Some(row.iter().enumerate().map(move |(column, cell)| {
+                if position == changed && column == 4 {
+                    Some("999")
+                } else {
+                    cell
+                }
+            }))
+        })
+        .collect();
     let result = |rows| ResultSet {
         columns: columns(),
         rows,
@@ -125,7 +137,7 @@ pub fn write_csv(result: &ResultSet, path: &Path) -> anyhow::Result<()> {
     let header: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
     writeln!(out, "{}", header.join(","))?;
     for row in &result.rows {
-        let cells: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
+        let cells: Vec<&str> = row.iter().map(|c| c.unwrap_or("")).collect();
         writeln!(out, "{}", cells.join(","))?;
     }
     out.flush()

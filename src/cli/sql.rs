@@ -77,7 +77,7 @@ pub fn render_result(
         .iter()
         .map(|row| {
             row.iter()
-                .map(|cell| cell.clone().unwrap_or_else(|| "NULL".into()))
+                .map(|cell| cell.unwrap_or("NULL").to_owned())
                 .collect()
         })
         .collect();
@@ -188,10 +188,7 @@ mod tests {
                     type_name: "LONG".into(),
                 },
             ],
-            rows: vec![
-                vec![Some("EU".into()), Some("10".into())],
-                vec![Some("US".into()), None],
-            ],
+            rows: vec![vec![Some("EU"), Some("10")], vec![Some("US"), None]].into(),
             truncated: false,
         };
         insta::assert_snapshot!(

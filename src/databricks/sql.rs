@@ -20,7 +20,7 @@ use super::types::{
     ExecuteStatementRequest, QueryHistoryResponse, QueryTag, ResultData, StatementParameter,
     StatementResponse, StatementState, result_set,
 };
-use crate::model::result::ResultSet;
+use crate::model::result::{ResultSet, Rows};
 
 /// The query tag key that carries the client marker.
 pub const MARKER_TAG: &str = "genie_gitops_request";
@@ -246,12 +246,12 @@ impl SqlClient {
         response: StatementResponse,
     ) -> Result<ResultSet, DatabricksError> {
         let statement_id = response.statement_id.clone().unwrap_or_default();
-        let mut rows = Vec::new();
-        let mut chunk = response.result.clone();
+        let mut rows = Rows::new();
+        let mut chunk = response.result;
         let mut seen = 0usize;
-        while let Some(data) = chunk {
+        while let Some(mut data) = chunk {
             reject_external_links(&data)?;
-            rows.extend(data.rows());
+            rows.append(data.data_array.take().unwrap_or_default());
             seen += 1;
             chunk = match data.next_chunk_index {
                 Some(next) if seen < MAX_CHUNKS => Some(self.chunk(&statement_id, next).await?),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::result::{ResultColumn, ResultSet};
+use crate::model::result::{ResultColumn, ResultSet, Rows};
 
 // ---------------------------------------------------------------------------------------------
 // Genie spaces
@@ -485,36 +485,17 @@ pub struct ColumnInfo {
     pub position: Option<i64>,
 }
 
-/// One chunk of rows. Cells are strings or null on the wire; other JSON scalars are accepted
-/// and turned into their text.
+/// One chunk of rows, read straight into the compact [`Rows`]. Cells are strings or null on the
+/// wire; other JSON values are accepted and kept as their JSON text.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ResultData {
     pub chunk_index: Option<i64>,
     pub row_offset: Option<i64>,
     pub row_count: Option<i64>,
-    pub data_array: Option<Vec<Vec<serde_json::Value>>>,
+    pub data_array: Option<Rows>,
     pub external_links: Option<Vec<serde_json::Value>>,
     pub next_chunk_index: Option<i64>,
-}
-
-impl ResultData {
-    /// The chunk's rows as text cells.
-    pub fn rows(&self) -> Vec<Vec<Option<String>>> {
-        self.data_array
-            .iter()
-            .flatten()
-            .map(|row| row.iter().map(cell_text).collect())
-            .collect()
-    }
-}
-
-fn cell_text(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
 }
 
 impl ResultManifest {
@@ -536,7 +517,7 @@ impl ResultManifest {
 }
 
 /// A result set built from a manifest and the chunks fetched for it.
-pub fn result_set(manifest: Option<&ResultManifest>, rows: Vec<Vec<Option<String>>>) -> ResultSet {
+pub fn result_set(manifest: Option<&ResultManifest>, rows: Rows) -> ResultSet {
     ResultSet {
         columns: manifest
             .map(ResultManifest::result_columns)

@@ -678,7 +678,7 @@ mod tests {
                 name: "x".into(),
                 type_name: "LONG".into(),
             }],
-            rows: vec![vec![Some(v.into())]],
+            rows: vec![vec![Some(v)]].into(),
             truncated: false,
         }
     }

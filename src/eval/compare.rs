@@ -16,7 +16,7 @@ mod sort;
 
 use serde::Serialize;
 
-use crate::model::result::ResultSet;
+use crate::model::result::{ResultSet, Rows};
 
 use mapping::{Names, Side};
 use normalize::{Column, Tolerance};
@@ -215,9 +215,9 @@ pub fn compare(gold: &ResultSet, actual: &ResultSet, opts: &CompareOptions) -> C
         return Comparison::not_evaluable(NotEvaluable::CappedWithoutOrder, Vec::new(), gold);
     }
     let gold_rows = if capped {
-        &gold.rows[..actual.rows.len()]
+        actual.rows.len()
     } else {
-        &gold.rows[..]
+        gold.rows.len()
     };
     Comparer::new(gold, gold_rows, actual, opts, capped).run()
 }
@@ -225,7 +225,9 @@ pub fn compare(gold: &ResultSet, actual: &ResultSet, opts: &CompareOptions) -> C
 /// One comparison in progress: both sides normalized, and the options.
 struct Comparer<'r> {
     gold: &'r ResultSet,
-    gold_rows: &'r [Vec<Option<String>>],
+    /// How many of the gold's rows are compared: all, or the first ones when Genie's result
+    /// was capped.
+    gold_rows: usize,
     actual: &'r ResultSet,
     opts: &'r CompareOptions,
     capped: bool,
@@ -247,7 +249,7 @@ impl RowOutcome {
 impl<'r> Comparer<'r> {
     fn new(
         gold: &'r ResultSet,
-        gold_rows: &'r [Vec<Option<String>>],
+        gold_rows: usize,
         actual: &'r ResultSet,
         opts: &'r CompareOptions,
         capped: bool,
@@ -265,12 +267,16 @@ impl<'r> Comparer<'r> {
     fn run(&self) -> Comparison {
         // One thread: Genie's results hold at most 5,000 rows, and at a million rows one thread
         // meets the 2 s target using less CPU time than a thread per side did.
-        let gold_cols = normalize_all(self.gold, self.gold_rows);
-        let actual_cols = normalize_all(self.actual, &self.actual.rows);
+        let gold_cols = Column::build_all(&self.gold.columns, &self.gold.rows, self.gold_rows);
+        let actual_cols = Column::build_all(
+            &self.actual.columns,
+            &self.actual.rows,
+            self.actual.rows.len(),
+        );
         let mut gold = Side::new(&gold_cols);
         let mut actual = Side::new(&actual_cols);
         let relaxed = self.relaxed_rows(&gold_cols);
-        let rows = self.gold_rows.len();
+        let rows = self.gold_rows;
         let mut matched = None;
         // The last assignment tried and its outcome: when it is also the mapping finally
         // described (the usual mismatch), its rows are not matched a second time.
@@ -309,7 +315,7 @@ impl<'r> Comparer<'r> {
     /// Rows at the end of the gold that any tied row may replace: the last ORDER BY tie group
     /// when a LIMIT (or Genie's cap) cut the gold there. Needs the ORDER BY keys.
     fn relaxed_rows(&self, gold_cols: &[Column]) -> usize {
-        let rows = self.gold_rows.len();
+        let rows = self.gold_rows;
         let cut_by_limit = self.opts.limit == Some(rows);
         let Some(keys) = self.opts.order_keys.as_deref() else {
             return 0;
@@ -336,7 +342,7 @@ impl<'r> Comparer<'r> {
             pairs,
         };
         let hashes = frame.row_hashes();
-        let rows = self.gold_rows.len();
+        let rows = self.gold_rows;
         let actual_rows = self.actual.rows.len();
         let mut left = frame.bag_match(0..rows, 0..actual_rows, &hashes, self.tol);
         if !self.opts.order_sensitive {
@@ -428,10 +434,10 @@ impl<'r> Comparer<'r> {
             not_evaluable: None,
             column_mapping,
             extra_columns,
-            gold_rows_compared: self.gold_rows.len(),
+            gold_rows_compared: self.gold_rows,
             missing_rows: left.gold.len(),
             extra_rows: left.actual.len(),
-            missing_examples: examples(self.gold_rows, &left.gold),
+            missing_examples: examples(&self.gold.rows, &left.gold),
             extra_examples: examples(&self.actual.rows, &left.actual),
             cell_difference,
             order_break: outcome.order_break,
@@ -462,14 +468,10 @@ impl<'r> Comparer<'r> {
             gold_column: pair.gold,
             actual_row: *a,
             actual_column: pair.actual,
-            expected: raw_cell(self.gold_rows, *g, pair.gold),
-            actual: raw_cell(&self.actual.rows, *a, pair.actual),
+            expected: self.gold.rows.cell(*g, pair.gold).map(str::to_owned),
+            actual: self.actual.rows.cell(*a, pair.actual).map(str::to_owned),
         })
     }
-}
-
-fn normalize_all<'a>(result: &ResultSet, rows: &'a [Vec<Option<String>>]) -> Vec<Column<'a>> {
-    Column::build_all(&result.columns, rows)
 }
 
 fn lower_names(result: &ResultSet) -> Vec<String> {
@@ -480,14 +482,10 @@ fn lower_names(result: &ResultSet) -> Vec<String> {
         .collect()
 }
 
-fn examples(rows: &[Vec<Option<String>>], picked: &[usize]) -> Vec<Vec<Option<String>>> {
+fn examples(rows: &Rows, picked: &[usize]) -> Vec<Vec<Option<String>>> {
     picked
         .iter()
         .take(MAX_EXAMPLES)
-        .filter_map(|&r| rows.get(r).cloned())
+        .filter_map(|&r| rows.get(r).map(|row| row.to_vec()))
         .collect()
-}
-
-fn raw_cell(rows: &[Vec<Option<String>>], row: usize, col: usize) -> Option<String> {
-    rows.get(row).and_then(|r| r.get(col)).cloned().flatten()
 }

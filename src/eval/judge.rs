@@ -481,10 +481,7 @@ mod tests {
                     type_name: "STRING".into(),
                 })
                 .collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|v| Some(v.to_string())).collect())
-                .collect(),
+            rows: rows.iter().map(|r| r.iter().map(|v| Some(*v))).collect(),
             truncated: false,
         }
     }

@@ -23,7 +23,7 @@ pub fn result_hash(result: &ResultSet) -> String {
     }
     hasher.update([0x1e]);
     for row in &result.rows {
-        for cell in row {
+        for cell in row.iter() {
             match cell {
                 Some(v) => {
                     hasher.update([1]);
@@ -135,7 +135,7 @@ mod tests {
                 name: "a".into(),
                 type_name: "STRING".into(),
             }],
-            rows,
+            rows: rows.into(),
             truncated: false,
         };
         let ab = r(vec![vec![Some("a".into())], vec![Some("b".into())]]);

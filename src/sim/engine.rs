@@ -983,7 +983,6 @@ fn shape_result(
             row.into_iter()
                 .zip(&types)
                 .map(|(value, data_type)| render(&value, data_type))
-                .collect()
         })
         .collect();
     ResultSet {
@@ -1427,7 +1426,8 @@ mod tests {
                 let mut rows = engine
                     .execute(&sql, &[])
                     .unwrap_or_else(|e| panic!("{sql}: {e}"))
-                    .rows;
+                    .rows
+                    .to_vecs();
                 rows.sort();
                 (view.to_string(), rows)
             })
@@ -1493,7 +1493,7 @@ mod tests {
                 &[],
             )
             .unwrap_or_else(|e| panic!("{e}"));
-        let rows: Vec<Vec<Option<String>>> = usage.rows;
+        let rows = usage.rows.to_vecs();
         let row = |t: &str, c: &str, n: &str| vec![Some(t.into()), Some(c.into()), Some(n.into())];
         assert_eq!(
             rows,

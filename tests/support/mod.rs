@@ -34,7 +34,7 @@ pub fn result(columns: &[(&str, &str)], rows: Vec<Vec<Option<String>>>) -> Resul
                 type_name: (*type_name).to_owned(),
             })
             .collect(),
-        rows,
+        rows: rows.into(),
         truncated: false,
     }
 }

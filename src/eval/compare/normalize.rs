@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use crate::model::result::ResultColumn;
+use crate::model::result::{ResultColumn, Rows};
 
 mod read;
 
@@ -93,12 +93,10 @@ pub(crate) struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    /// Normalizes every column of `rows`, declared as `columns`, in one pass over the rows.
-    pub(crate) fn build_all(
-        columns: &[ResultColumn],
-        rows: &'a [Vec<Option<String>>],
-    ) -> Vec<Self> {
-        read::columns(columns, rows)
+    /// Normalizes every column of the first `count` rows of `rows`, declared as `columns`, in
+    /// one pass over the rows.
+    pub(crate) fn build_all(columns: &[ResultColumn], rows: &'a Rows, count: usize) -> Vec<Self> {
+        read::columns(columns, rows, count)
     }
 
     /// The representation a view selects (the declared one when there is no content reading).
@@ -542,17 +540,17 @@ pub(crate) fn mix(h: u64, v: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn column<'a>(type_name: &str, rows: &'a [Vec<Option<String>>]) -> Column<'a> {
+    fn column<'a>(type_name: &str, rows: &'a Rows) -> Column<'a> {
         let col = ResultColumn {
             name: "c".into(),
             type_name: type_name.into(),
         };
-        let mut columns = Column::build_all(std::slice::from_ref(&col), rows).into_iter();
-        columns.next().expect("one column in, one column out")
+        let mut columns = Column::build_all(std::slice::from_ref(&col), rows, rows.len());
+        columns.swap_remove(0)
     }
 
-    fn rows(values: &[Option<&str>]) -> Vec<Vec<Option<String>>> {
-        values.iter().map(|v| vec![v.map(String::from)]).collect()
+    fn rows(values: &[Option<&str>]) -> Rows {
+        values.iter().map(|v| [*v]).collect()
     }
 
     #[test]

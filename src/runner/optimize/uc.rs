@@ -127,11 +127,7 @@ pub async fn nullability_rollback(
             tables::sql_string(&column.column.to_lowercase()),
         );
         let found = sql.execute(&query, options).await?;
-        let nullable = found
-            .rows
-            .first()
-            .and_then(|row| row.first())
-            .is_some_and(|v| v.as_deref() == Some("YES"));
+        let nullable = found.rows.cell(0, 0).is_some_and(|v| v == "YES");
         if nullable {
             restore.push(column.drop_not_null());
         }

@@ -118,10 +118,7 @@ mod tests {
                     }
                 })
                 .collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|v| Some((*v).to_owned())).collect())
-                .collect(),
+            rows: rows.iter().map(|r| r.iter().map(|v| Some(*v))).collect(),
             truncated: false,
         }
     }

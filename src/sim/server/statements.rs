@@ -8,6 +8,7 @@
 //! `next_chunk_index`; only `INLINE` + `JSON_ARRAY` is served. Query history lists every
 //! statement (newest first) so a client can find one whose submission answer it lost.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,8 +149,8 @@ fn manifest(result: &ResultSet, chunk_rows: usize) -> Value {
         .collect();
     let chunks: Vec<Value> = (0..chunk_count(result, chunk_rows))
         .map(|index| {
-            let (offset, rows) = chunk_bounds(result, index, chunk_rows);
-            json!({"chunk_index": index, "row_offset": offset, "row_count": rows.len()})
+            let rows = chunk_rows_range(result, index, chunk_rows);
+            json!({"chunk_index": index, "row_offset": rows.start, "row_count": rows.len()})
         })
         .collect();
     json!({
@@ -162,24 +163,21 @@ fn manifest(result: &ResultSet, chunk_rows: usize) -> Value {
     })
 }
 
-fn chunk_bounds(
-    result: &ResultSet,
-    index: usize,
-    chunk_rows: usize,
-) -> (usize, &[Vec<Option<String>>]) {
+/// The rows of chunk `index`.
+fn chunk_rows_range(result: &ResultSet, index: usize, chunk_rows: usize) -> Range<usize> {
     let start = index.saturating_mul(chunk_rows).min(result.rows.len());
     let end = start.saturating_add(chunk_rows).min(result.rows.len());
-    (start, result.rows.get(start..end).unwrap_or_default())
+    start..end
 }
 
 /// One result chunk: `data_array` of strings or nulls, linked to the next chunk.
 pub fn chunk(id: &str, result: &ResultSet, index: usize, chunk_rows: usize) -> Value {
-    let (offset, rows) = chunk_bounds(result, index, chunk_rows);
+    let range = chunk_rows_range(result, index, chunk_rows);
     let mut body = json!({
         "chunk_index": index,
-        "row_offset": offset,
-        "row_count": rows.len(),
-        "data_array": rows,
+        "row_offset": range.start,
+        "row_count": range.len(),
+        "data_array": result.rows.slice(range),
     });
     if index + 1 < chunk_count(result, chunk_rows) {
         body["next_chunk_index"] = Value::from(index + 1);

@@ -1,8 +1,7 @@
 //! Reading a result's columns in one pass over its rows.
 //!
-//! A result arrives row by row (`Vec<Vec<Option<String>>>`), so its cells are read in that order:
-//! each row's cells sit together in memory, and reading them column by column would fetch every
-//! row five times. Each column keeps a *reading*: the representation it currently attempts
+//! A result's cells are stored row by row ([`Rows`]), so they are read in that order, one pass
+//! front to back over its memory. Each column keeps a *reading*: the representation it currently attempts
 //! (integers, say) and the values so far. A value the attempt cannot read moves the reading down
 //! a fixed ladder (integers → floats → text) and re-reads the rows before it, so the outcome is
 //! exactly "every value parses as the first kind of the ladder that reads them all", as
@@ -12,7 +11,7 @@ use super::{
     Cell, Column, Data, Kind, declared_kind, hash_cell, parse_bool, parse_date, parse_float,
     parse_integer, parse_timestamp, trim,
 };
-use crate::model::result::ResultColumn;
+use crate::model::result::{ResultColumn, Rows};
 
 /// One representation a reading attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +39,19 @@ const CONTENT: &[Attempt] = &[
     Attempt::Timestamp,
 ];
 
-/// Where a column's values come from: the rows, and the column's position in each row.
+/// Where a column's values come from: the rows read, and the column's position in each row.
 #[derive(Clone, Copy)]
 struct Source<'a> {
-    rows: &'a [Vec<Option<String>>],
+    rows: &'a Rows,
+    /// How many rows are read (the first ones).
+    count: usize,
     index: usize,
 }
 
 impl<'a> Source<'a> {
     /// The trimmed value of row `row`; a missing cell reads as null.
     fn value(self, row: usize) -> Option<&'a str> {
-        self.rows
-            .get(row)
-            .and_then(|r| r.get(self.index))
-            .and_then(|v| v.as_deref())
-            .map(trim)
+        self.rows.cell(row, self.index).map(trim)
     }
 }
 
@@ -72,7 +69,7 @@ impl<'a> Reading<'a> {
         let mut reading = Reading {
             ladder,
             step: 0,
-            values: ladder.first().map(|a| empty(*a, source.rows.len())),
+            values: ladder.first().map(|a| empty(*a, source.count)),
         };
         if let Some(last) = last {
             for row in 0..=last {
@@ -97,7 +94,7 @@ impl<'a> Reading<'a> {
         self.values = None;
         while let Some(attempt) = self.ladder.get(self.step + 1) {
             self.step += 1;
-            let mut values = empty(*attempt, source.rows.len());
+            let mut values = empty(*attempt, source.count);
             if (0..=row).all(|r| push_value(&mut values, source.value(r))) {
                 self.values = Some(values);
                 return;
@@ -172,8 +169,8 @@ struct ColumnReader<'a> {
 }
 
 impl<'a> ColumnReader<'a> {
-    fn new(column: &ResultColumn, index: usize, rows: &'a [Vec<Option<String>>]) -> Self {
-        let source = Source { rows, index };
+    fn new(column: &ResultColumn, index: usize, rows: &'a Rows, count: usize) -> Self {
+        let source = Source { rows, count, index };
         let ladder = match declared_kind(&column.type_name) {
             Kind::Null => None,
             Kind::Number => Some(NUMBER),
@@ -187,7 +184,7 @@ impl<'a> ColumnReader<'a> {
             source,
             declared,
             content: None,
-            nulls: Vec::with_capacity(rows.len()),
+            nulls: Vec::with_capacity(count),
             text_hashes: Vec::new(),
         };
         reader.start_content(None);
@@ -215,7 +212,7 @@ impl<'a> ColumnReader<'a> {
     /// just become text).
     fn hash_text(&mut self, value: Option<&str>, row: usize) {
         if self.text_hashes.capacity() == 0 {
-            self.text_hashes.reserve_exact(self.source.rows.len());
+            self.text_hashes.reserve_exact(self.source.count);
         }
         while self.text_hashes.len() < row {
             let earlier = self.source.value(self.text_hashes.len());
@@ -256,47 +253,24 @@ impl<'a> ColumnReader<'a> {
     }
 }
 
-/// Rows read together: their cells are fetched from memory first, all at once, so the loads
-/// overlap instead of waiting one row at a time (a shuffled result's rows are scattered).
-const BATCH_ROWS: usize = 32;
-
-/// Normalizes every column of `rows` (declared as `columns`) in one pass over the rows.
+/// Normalizes every column of the first `count` rows (declared as `columns`) in one pass.
 pub(crate) fn columns<'a>(
     columns: &[ResultColumn],
-    rows: &'a [Vec<Option<String>>],
+    rows: &'a Rows,
+    count: usize,
 ) -> Vec<Column<'a>> {
+    let count = count.min(rows.len());
     let mut readers: Vec<ColumnReader<'a>> = columns
         .iter()
         .enumerate()
-        .map(|(index, c)| ColumnReader::new(c, index, rows))
+        .map(|(index, c)| ColumnReader::new(c, index, rows, count))
         .collect();
-    let width = readers.len();
-    if width == 0 {
-        return Vec::new();
-    }
-    let mut cells: Vec<Option<&'a str>> = Vec::with_capacity(BATCH_ROWS * width);
-    for (batch, batch_rows) in rows.chunks(BATCH_ROWS).enumerate() {
-        cells.clear();
-        for row in batch_rows {
-            cells.extend((0..width).map(|c| row.get(c).and_then(|v| v.as_deref())));
-        }
-        touch(&cells);
-        for (k, row_cells) in cells.chunks(width).enumerate() {
-            let row = batch * BATCH_ROWS + k;
-            for (reader, value) in readers.iter_mut().zip(row_cells) {
-                reader.push(value.map(trim), row);
-            }
+    for (row_index, row) in rows.iter().take(count).enumerate() {
+        for (column, reader) in readers.iter_mut().enumerate() {
+            reader.push(row.cell(column).map(trim), row_index);
         }
     }
     readers.into_iter().map(ColumnReader::finish).collect()
-}
-
-/// Reads the first byte of every value, so that their memory is on its way before parsing.
-fn touch(cells: &[Option<&str>]) {
-    let first_bytes = cells.iter().flatten().fold(0u8, |acc, s| {
-        acc ^ s.as_bytes().first().copied().unwrap_or(0)
-    });
-    std::hint::black_box(first_bytes);
 }
 
 #[cfg(test)]
@@ -383,7 +357,7 @@ mod tests {
             let width = 1 + (mix(seed, 1) % 4) as usize;
             let height = (mix(seed, 2) % 9) as usize;
             // Small pools per column, so that columns often read as one kind until a late row.
-            let rows: Vec<Vec<Option<String>>> = (0..height)
+            let rows: Rows = (0..height)
                 .map(|r| {
                     let cells = width - usize::from(mix(seed, 3 + r as u64).is_multiple_of(7));
                     (0..cells)
@@ -395,7 +369,7 @@ mod tests {
                                 POOL[(start + (pick as usize) % pool) % POOL.len()].to_owned()
                             })
                         })
-                        .collect()
+                        .collect::<Vec<_>>()
                 })
                 .collect();
             let declared: Vec<ResultColumn> = (0..width)
@@ -404,12 +378,10 @@ mod tests {
                     type_name: TYPES[(mix(seed, 300 + c as u64) % 7) as usize].into(),
                 })
                 .collect();
-            let read = columns(&declared, &rows);
+            let read = columns(&declared, &rows, rows.len());
             for (c, column) in declared.iter().enumerate() {
-                let values: Vec<Option<&str>> = rows
-                    .iter()
-                    .map(|row| row.get(c).and_then(|v| v.as_deref()).map(trim))
-                    .collect();
+                let values: Vec<Option<&str>> =
+                    rows.iter().map(|row| row.cell(c).map(trim)).collect();
                 let expected = reference(&column.type_name, &values);
                 let got = &read[c];
                 // Compared as written out: NaN is a value here, and `NaN != NaN` for `==`.
