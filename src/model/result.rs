@@ -110,6 +110,19 @@ impl Rows {
         })
     }
 
+    /// Cell `column` of every row, in row order (`None` for a null or a missing cell): one
+    /// pass front to back over the offsets.
+    pub fn column(&self, column: usize) -> impl ExactSizeIterator<Item = Option<&str>> + Clone {
+        (0..self.len()).map(move |row| {
+            let index = self.row_start(row) + column;
+            if index < self.row_ends[row] {
+                self.cell_at(index)
+            } else {
+                None
+            }
+        })
+    }
+
     /// Appends a row.
     pub fn push<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = Option<S>>) {
         for cell in cells {
@@ -444,6 +457,8 @@ mod tests {
         assert_eq!(rows.cell(3, 2), Some("extra"));
         assert_eq!(rows.cell(9, 0), None);
         assert!(rows.get(4).is_none());
+        let second: Vec<Option<&str>> = rows.column(1).collect();
+        assert_eq!(second, [Some("10"), None, None, Some("3")]);
     }
 
     #[test]

@@ -17,17 +17,14 @@ use super::sort::sorted_by_hash;
 /// identical value multisets make several assignments plausible).
 pub(crate) const MAX_ASSIGNMENTS: usize = 64;
 
-/// One side's columns, and their value-multiset fingerprints, computed on demand.
+/// The non-null numbers of a column: how many, and the least and greatest in total order.
+type NumberBounds = (usize, Option<(f64, f64)>);
+
+/// One side's columns, and what is learnt about their values, computed on demand.
 pub(crate) struct Side<'s, 'a> {
     pub(crate) columns: &'s [Column<'a>],
     fingerprints: Vec<[Option<(u64, u64)>; 2]>,
-}
-
-fn slot(view: View) -> usize {
-    match view {
-        View::Declared => 0,
-        View::Content => 1,
-    }
+    bounds: Vec<[Option<NumberBounds>; 2]>,
 }
 
 impl<'s, 'a> Side<'s, 'a> {
@@ -35,27 +32,28 @@ impl<'s, 'a> Side<'s, 'a> {
         Side {
             columns,
             fingerprints: vec![[None, None]; columns.len()],
+            bounds: vec![[None, None]; columns.len()],
         }
     }
 
     /// An order-free fingerprint of a column's value multiset (wrapping sum and xor of hashes).
     fn fingerprint(&mut self, col: usize, view: View) -> (u64, u64) {
-        if let Some(f) = self.fingerprints[col][slot(view)] {
+        if let Some(f) = self.fingerprints[col][view.slot()] {
             return f;
         }
-        let mut f = (0u64, 0u64);
-        self.columns[col].for_each_hash(view, |h| {
-            f = (f.0.wrapping_add(h), f.1 ^ h.rotate_left(17));
-        });
-        self.fingerprints[col][slot(view)] = Some(f);
+        let f = self.columns[col]
+            .hashes(view)
+            .iter()
+            .fold((0u64, 0u64), |f, h| {
+                (f.0.wrapping_add(*h), f.1 ^ h.rotate_left(17))
+            });
+        self.fingerprints[col][view.slot()] = Some(f);
         f
     }
 
     fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
-        let c = &self.columns[col];
-        let mut v = Vec::with_capacity(c.nulls.len());
-        c.for_each_hash(view, |h| v.push(h));
-        sorted_by_hash(v.iter().copied(), |h| *h)
+        let hashes = self.columns[col].hashes(view);
+        sorted_by_hash(hashes.iter().copied(), |h| *h)
     }
 
     /// Non-null numeric values sorted, and the null count.
@@ -73,7 +71,10 @@ impl<'s, 'a> Side<'s, 'a> {
 
     /// What [`Side::sorted_numbers`] would return at its ends, without sorting: the count of
     /// non-null numbers and the first and last of them in sorted order.
-    fn number_bounds(&self, col: usize, view: View) -> (usize, Option<(f64, f64)>) {
+    fn number_bounds(&mut self, col: usize, view: View) -> NumberBounds {
+        if let Some(bounds) = self.bounds[col][view.slot()] {
+            return bounds;
+        }
         let mut count = 0;
         let mut bounds: Option<(f64, f64)> = None;
         self.columns[col].for_each_cell(view, |cell| {
@@ -85,6 +86,7 @@ impl<'s, 'a> Side<'s, 'a> {
                 });
             }
         });
+        self.bounds[col][view.slot()] = Some((count, bounds));
         (count, bounds)
     }
 }
@@ -126,7 +128,7 @@ impl TotalMinMax for f64 {
 /// tolerant merge to pair the k-th smallest gold value with the k-th smallest actual value for
 /// every k, the smallest and the largest among them: when those are not close, it cannot.
 /// Sides of different lengths are not judged here.
-fn may_overlap_fully(gold: &Side, actual: &Side, pair: &Pair, tol: Tolerance) -> bool {
+fn may_overlap_fully(gold: &mut Side, actual: &mut Side, pair: &Pair, tol: Tolerance) -> bool {
     let rows = |side: &Side, col: usize| side.columns.get(col).map(|c| c.nulls.len());
     if rows(gold, pair.gold) != rows(actual, pair.actual) {
         return true;
@@ -238,9 +240,10 @@ pub(crate) fn candidates(
             // Without floats or a relaxed row, equal multisets have equal fingerprints.
             let rows = gold.columns[gi].nulls.len();
             let needs_overlap = pair.float || required < rows;
-            let may_overlap = required < rows || may_overlap_fully(gold, actual, &pair, tol);
             if same_multiset
-                || (needs_overlap && may_overlap && overlap(gold, actual, &pair, tol) >= required)
+                || (needs_overlap
+                    && (required < rows || may_overlap_fully(gold, actual, &pair, tol))
+                    && overlap(gold, actual, &pair, tol) >= required)
             {
                 list.push(pair);
             }

@@ -7,6 +7,7 @@
 //! the two sides' types differ. A value that does not parse as its declared type demotes the
 //! whole column to text: the comparator never guesses per cell and never panics on input.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
@@ -81,6 +82,15 @@ pub(crate) enum View {
     Content,
 }
 
+impl View {
+    pub(crate) fn slot(self) -> usize {
+        match self {
+            View::Declared => 0,
+            View::Content => 1,
+        }
+    }
+}
+
 /// A normalized column.
 #[derive(Debug, Clone)]
 pub(crate) struct Column<'a> {
@@ -88,8 +98,9 @@ pub(crate) struct Column<'a> {
     /// Content-based reading of a text column, when every non-null value parses.
     pub(crate) content: Option<Data<'a>>,
     pub(crate) nulls: Vec<bool>,
-    /// The cell hashes of a text column (empty for other columns), computed while reading.
-    pub(crate) text_hashes: Vec<u64>,
+    /// The cell hashes ([`hash_cell`]) under each view, computed once when first asked for
+    /// (a text column's while it is read).
+    pub(crate) hashes: [OnceCell<Vec<u64>>; 2],
 }
 
 impl<'a> Column<'a> {
@@ -122,16 +133,26 @@ impl<'a> Column<'a> {
         }
     }
 
-    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order. Text
-    /// columns use the hashes computed while reading; others hash their typed values.
-    pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
-        let precomputed =
-            matches!(self.data(view), Data::Text(_)) && self.text_hashes.len() == self.nulls.len();
-        if precomputed {
-            self.text_hashes.iter().for_each(|h| f(*h));
-        } else {
-            self.for_each_cell(view, |cell| f(hash_cell(cell)));
-        }
+    /// The hash ([`hash_cell`]) of every cell under `view`, in row order: computed on first
+    /// use in a loop typed for the representation, then kept.
+    pub(crate) fn hashes(&self, view: View) -> &[u64] {
+        // A view without its own reading is the declared one.
+        let view = match (view, &self.content) {
+            (View::Content, Some(_)) => View::Content,
+            _ => View::Declared,
+        };
+        self.hashes[view.slot()].get_or_init(|| {
+            let nulls = &self.nulls;
+            match self.data(view) {
+                Data::Null => vec![hash_cell(Cell::Null); nulls.len()],
+                Data::Int(v) => hash_each(v, nulls, |x| hash_cell(Cell::Int(*x))),
+                Data::Float(v) => hash_each(v, nulls, |x| hash_cell(Cell::Float(*x))),
+                Data::Bool(v) => hash_each(v, nulls, |x| hash_cell(Cell::Bool(*x))),
+                Data::Date(v) => hash_each(v, nulls, |x| hash_cell(Cell::Date(*x))),
+                Data::Timestamp(v) => hash_each(v, nulls, |x| hash_cell(Cell::Timestamp(*x))),
+                Data::Text(v) => hash_each(v, nulls, |x| hash_cell(Cell::Text(x))),
+            }
+        })
     }
 
     /// Whether `null` marks row `row` (rows past the end read as null, as in [`Column::cell`]).
@@ -154,6 +175,15 @@ impl<'a> Column<'a> {
             Data::Text(v) => v.get(row).map_or(Cell::Null, |x| Cell::Text(x)),
         }
     }
+}
+
+fn hash_each<T>(values: &[T], nulls: &[bool], hash: impl Fn(&T) -> u64) -> Vec<u64> {
+    let null = hash_cell(Cell::Null);
+    values
+        .iter()
+        .zip(nulls)
+        .map(|(value, is_null)| if *is_null { null } else { hash(value) })
+        .collect()
 }
 
 fn each_cell<'a, T>(

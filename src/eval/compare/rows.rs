@@ -367,12 +367,9 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
         let Some(column) = columns.get(col) else {
             continue;
         };
-        let mut slots = out.iter_mut();
-        column.for_each_hash(view, |h| {
-            if let Some(slot) = slots.next() {
-                *slot = mix(*slot, h);
-            }
-        });
+        for (slot, h) in out.iter_mut().zip(column.hashes(view)) {
+            *slot = mix(*slot, *h);
+        }
     }
     out
 }
