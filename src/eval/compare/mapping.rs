@@ -41,18 +41,18 @@ impl<'s, 'a> Side<'s, 'a> {
         if let Some(f) = self.fingerprints[col][view.slot()] {
             return f;
         }
-        let f = self.columns[col]
-            .hashes(view)
-            .iter()
-            .fold((0u64, 0u64), |f, h| {
-                (f.0.wrapping_add(*h), f.1 ^ h.rotate_left(17))
-            });
+        let mut f = (0u64, 0u64);
+        self.columns[col].for_each_hash(view, |h| {
+            f = (f.0.wrapping_add(h), f.1 ^ h.rotate_left(17));
+        });
         self.fingerprints[col][view.slot()] = Some(f);
         f
     }
 
     fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
-        let hashes = self.columns[col].hashes(view);
+        let c = &self.columns[col];
+        let mut hashes = Vec::with_capacity(c.nulls.len());
+        c.for_each_hash(view, |h| hashes.push(h));
         sorted_by_hash(hashes.iter().copied(), |h| *h)
     }
 

@@ -7,7 +7,6 @@
 //! the two sides' types differ. A value that does not parse as its declared type demotes the
 //! whole column to text: the comparator never guesses per cell and never panics on input.
 
-use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
@@ -98,9 +97,10 @@ pub(crate) struct Column<'a> {
     /// Content-based reading of a text column, when every non-null value parses.
     pub(crate) content: Option<Data<'a>>,
     pub(crate) nulls: Vec<bool>,
-    /// The cell hashes ([`hash_cell`]) under each view, computed once when first asked for
-    /// (a text column's while it is read).
-    pub(crate) hashes: [OnceCell<Vec<u64>>; 2],
+    /// The cell hashes of a text column (empty for other columns), computed while reading:
+    /// hashing text costs more than keeping the hashes, hashing a number less (fresh memory
+    /// costs about half a millisecond per megabyte here).
+    pub(crate) text_hashes: Vec<u64>,
 }
 
 impl<'a> Column<'a> {
@@ -133,26 +133,22 @@ impl<'a> Column<'a> {
         }
     }
 
-    /// The hash ([`hash_cell`]) of every cell under `view`, in row order: computed on first
-    /// use in a loop typed for the representation, then kept.
-    pub(crate) fn hashes(&self, view: View) -> &[u64] {
-        // A view without its own reading is the declared one.
-        let view = match (view, &self.content) {
-            (View::Content, Some(_)) => View::Content,
-            _ => View::Declared,
-        };
-        self.hashes[view.slot()].get_or_init(|| {
-            let nulls = &self.nulls;
-            match self.data(view) {
-                Data::Null => vec![hash_cell(Cell::Null); nulls.len()],
-                Data::Int(v) => hash_each(v, nulls, |x| hash_cell(Cell::Int(*x))),
-                Data::Float(v) => hash_each(v, nulls, |x| hash_cell(Cell::Float(*x))),
-                Data::Bool(v) => hash_each(v, nulls, |x| hash_cell(Cell::Bool(*x))),
-                Data::Date(v) => hash_each(v, nulls, |x| hash_cell(Cell::Date(*x))),
-                Data::Timestamp(v) => hash_each(v, nulls, |x| hash_cell(Cell::Timestamp(*x))),
-                Data::Text(v) => hash_each(v, nulls, |x| hash_cell(Cell::Text(x))),
+    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order: a text
+    /// column's kept hashes, else its typed values hashed in a loop of their own.
+    pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
+        let nulls = &self.nulls;
+        match self.data(view) {
+            Data::Text(_) if self.text_hashes.len() == nulls.len() => {
+                self.text_hashes.iter().for_each(|h| f(*h));
             }
-        })
+            Data::Null => nulls.iter().for_each(|_| f(hash_cell(Cell::Null))),
+            Data::Int(v) => hash_each(v, nulls, |x| hash_cell(Cell::Int(*x)), f),
+            Data::Float(v) => hash_each(v, nulls, |x| hash_cell(Cell::Float(*x)), f),
+            Data::Bool(v) => hash_each(v, nulls, |x| hash_cell(Cell::Bool(*x)), f),
+            Data::Date(v) => hash_each(v, nulls, |x| hash_cell(Cell::Date(*x)), f),
+            Data::Timestamp(v) => hash_each(v, nulls, |x| hash_cell(Cell::Timestamp(*x)), f),
+            Data::Text(v) => hash_each(v, nulls, |x| hash_cell(Cell::Text(x)), f),
+        }
     }
 
     /// Whether `null` marks row `row` (rows past the end read as null, as in [`Column::cell`]).
@@ -177,13 +173,11 @@ impl<'a> Column<'a> {
     }
 }
 
-fn hash_each<T>(values: &[T], nulls: &[bool], hash: impl Fn(&T) -> u64) -> Vec<u64> {
+fn hash_each<T>(values: &[T], nulls: &[bool], hash: impl Fn(&T) -> u64, mut f: impl FnMut(u64)) {
     let null = hash_cell(Cell::Null);
-    values
-        .iter()
-        .zip(nulls)
-        .map(|(value, is_null)| if *is_null { null } else { hash(value) })
-        .collect()
+    for (value, is_null) in values.iter().zip(nulls) {
+        f(if *is_null { null } else { hash(value) });
+    }
 }
 
 fn each_cell<'a, T>(

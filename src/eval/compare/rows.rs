@@ -1,8 +1,8 @@
 //! Row matching under a fixed column mapping: rows as a bag (multiset) or, for ordered results,
 //! as a list of tie segments.
 //!
-//! The bag match hashes every row over the mapped columns, sorts `(hash, row)` pairs and walks
-//! both sides together, verifying each candidate pair cell by cell. Rows left over (floats that
+//! The bag match hashes every row over the mapped columns, sorts the rows of each side by that
+//! hash and walks both sides together, verifying each candidate pair cell by cell. Rows left over (floats that
 //! are close but not bit-equal) get a tolerant pass: both sides are sorted with the exact columns
 //! first and the float columns last, then merged with the tolerant comparison. Every pair is
 //! verified, so hashing can cost time but never a false match.
@@ -133,69 +133,69 @@ impl Frame<'_, '_> {
         hashes: &[Vec<u64>; 2],
         tol: Tolerance,
     ) -> Leftovers {
-        let keyed = |rows: Range<usize>, h: &[u64]| {
-            let pairs = rows.map(|r| (h.get(r).copied().unwrap_or(0), r));
-            sorted_by_hash(pairs, |p| p.0)
-        };
-        let g = keyed(gold_rows, &hashes[0]);
-        let a = keyed(actual_rows, &hashes[1]);
+        // Both sides keep the same hash bits, so that their keys compare.
+        let row_bits = usize::BITS - gold_rows.len().max(actual_rows.len()).leading_zeros();
+        let row_mask = (1u64 << row_bits.min(63)) - 1;
+        let g = Keyed::sorted(gold_rows.clone(), &hashes[0], row_mask);
+        let a = Keyed::sorted(actual_rows, &hashes[1], row_mask);
         let mut left = Leftovers::default();
-        // One gold row and one actual row with the same hash: the usual case, verified below.
-        let mut single_pairs = Vec::new();
+        // One gold row and one actual row with the same hash: the usual case, recorded as the
+        // gold row's partner and verified below.
+        let mut partner = vec![NO_PARTNER; gold_rows.len()];
         let (mut i, mut j) = (0, 0);
-        while i < g.len() && j < a.len() {
-            match g[i].0.cmp(&a[j].0) {
+        while i < g.keys.len() && j < a.keys.len() {
+            match g.hash(i).cmp(&a.hash(j)) {
                 Ordering::Less => {
-                    left.gold.push(g[i].1);
+                    left.gold.push(g.row(i));
                     i += 1;
                 }
                 Ordering::Greater => {
-                    left.actual.push(a[j].1);
+                    left.actual.push(a.row(j));
                     j += 1;
                 }
                 Ordering::Equal => {
-                    let gi = run_end(&g, i);
-                    let aj = run_end(&a, j);
+                    let gi = g.run_end(i);
+                    let aj = a.run_end(j);
                     if gi - i == 1 && aj - j == 1 {
-                        single_pairs.push((g[i].1, a[j].1));
+                        partner[g.row(i) - gold_rows.start] = a.row(j);
                     } else {
-                        self.match_run(&g[i..gi], &a[j..aj], tol, &mut left);
+                        let gold_run: Vec<usize> = (i..gi).map(|k| g.row(k)).collect();
+                        let actual_run: Vec<usize> = (j..aj).map(|k| a.row(k)).collect();
+                        self.match_run(&gold_run, &actual_run, tol, &mut left);
                     }
                     (i, j) = (gi, aj);
                 }
             }
         }
-        for (gr, ar) in self.unequal_pairs(&single_pairs, tol) {
+        for (gr, ar) in self.unequal_pairs(gold_rows.start, &partner, tol) {
             left.gold.push(gr);
             left.actual.push(ar);
         }
-        left.gold.extend(g[i..].iter().map(|x| x.1));
-        left.actual.extend(a[j..].iter().map(|x| x.1));
+        left.gold.extend((i..g.keys.len()).map(|k| g.row(k)));
+        left.actual.extend((j..a.keys.len()).map(|k| a.row(k)));
         left.gold.sort_unstable();
         left.actual.sort_unstable();
         left
     }
 
-    /// The `(gold row, actual row)` pairs whose cells differ, in gold row order. Verified
-    /// column by column: each gold row's partner is recorded once, then every mapped column pair
-    /// is swept with the gold column read in order and the actual column gathered, in a loop
-    /// typed for the pair's representations.
-    fn unequal_pairs(&self, pairs: &[(usize, usize)], tol: Tolerance) -> Vec<(usize, usize)> {
-        let Some(first) = pairs.iter().map(|p| p.0).min() else {
-            return Vec::new();
-        };
-        let last = pairs.iter().map(|p| p.0).max().unwrap_or(first);
-        let mut partner = vec![NO_PARTNER; last - first + 1];
-        for &(g, a) in pairs {
-            partner[g - first] = a;
-        }
+    /// The `(gold row, actual row)` pairs whose cells differ, in gold row order, where
+    /// `partner[k]` is the actual row paired with gold row `first + k` ([`NO_PARTNER`] for
+    /// none). Verified column by column: every mapped column pair is swept with the gold column
+    /// read in order and the actual column gathered, in a loop typed for the pair's
+    /// representations.
+    fn unequal_pairs(
+        &self,
+        first: usize,
+        partner: &[usize],
+        tol: Tolerance,
+    ) -> Vec<(usize, usize)> {
         let mut differs = vec![false; partner.len()];
         for p in self.pairs {
             mark_differing(
                 (&self.gold[p.gold], p.gold_view),
                 (&self.actual[p.actual], p.actual_view),
                 first,
-                &partner,
+                partner,
                 &mut differs,
                 tol,
             );
@@ -210,34 +210,21 @@ impl Frame<'_, '_> {
     }
 
     /// Pairs the rows of one equal-hash run greedily; duplicates pair in linear time.
-    fn match_run(
-        &self,
-        g: &[(u64, usize)],
-        a: &[(u64, usize)],
-        tol: Tolerance,
-        left: &mut Leftovers,
-    ) {
-        if let ([(_, gr)], [(_, ar)]) = (g, a) {
-            if !self.rows_equal(*gr, *ar, tol) {
-                left.gold.push(*gr);
-                left.actual.push(*ar);
-            }
-            return;
-        }
+    fn match_run(&self, g: &[usize], a: &[usize], tol: Tolerance, left: &mut Leftovers) {
         let mut used = vec![false; a.len()];
         let mut first_free = 0;
-        for &(_, gr) in g {
+        for &gr in g {
             while first_free < used.len() && used[first_free] {
                 first_free += 1;
             }
-            let hit = (first_free..a.len()).find(|&k| !used[k] && self.rows_equal(gr, a[k].1, tol));
+            let hit = (first_free..a.len()).find(|&k| !used[k] && self.rows_equal(gr, a[k], tol));
             match hit {
                 Some(k) => used[k] = true,
                 None => left.gold.push(gr),
             }
         }
         let unused = a.iter().zip(&used).filter(|(_, u)| !**u);
-        left.actual.extend(unused.map(|(x, _)| x.1));
+        left.actual.extend(unused.map(|(row, _)| *row));
     }
 
     /// Pairs leftovers whose float cells are close: sort both sides, then merge tolerantly.
@@ -347,12 +334,44 @@ impl Frame<'_, '_> {
     }
 }
 
-fn run_end(v: &[(u64, usize)], start: usize) -> usize {
-    let key = v[start].0;
-    v[start..]
-        .iter()
-        .position(|x| x.0 != key)
-        .map_or(v.len(), |n| start + n)
+/// The rows of one side sorted by row hash, each packed into one `u64`: the hash's high bits
+/// above the row's offset in the range. Half the memory of `(hash, row)` pairs, so half the
+/// sorting traffic; rows whose hashes share the high bits form one run, which is verified
+/// pair by pair like any run of equal hashes.
+struct Keyed {
+    keys: Vec<u64>,
+    first: usize,
+    /// The low bits that hold the row offset.
+    row_mask: u64,
+}
+
+impl Keyed {
+    fn sorted(rows: Range<usize>, hashes: &[u64], row_mask: u64) -> Self {
+        let first = rows.start;
+        let keys =
+            rows.map(|r| (hashes.get(r).copied().unwrap_or(0) & !row_mask) | (r - first) as u64);
+        Keyed {
+            keys: sorted_by_hash(keys, |k| *k),
+            first,
+            row_mask,
+        }
+    }
+
+    fn hash(&self, k: usize) -> u64 {
+        self.keys[k] & !self.row_mask
+    }
+
+    fn row(&self, k: usize) -> usize {
+        self.first + (self.keys[k] & self.row_mask) as usize
+    }
+
+    /// The end of the run of equal hashes starting at `start`.
+    fn run_end(&self, start: usize) -> usize {
+        let hash = self.hash(start);
+        (start..self.keys.len())
+            .find(|&k| self.hash(k) != hash)
+            .unwrap_or(self.keys.len())
+    }
 }
 
 /// Combines the cell hashes of the `mapped` columns (with their views) into one hash per row,
@@ -367,9 +386,62 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
         let Some(column) = columns.get(col) else {
             continue;
         };
-        for (slot, h) in out.iter_mut().zip(column.hashes(view)) {
-            *slot = mix(*slot, *h);
-        }
+        let mut slots = out.iter_mut();
+        column.for_each_hash(view, |h| {
+            if let Some(slot) = slots.next() {
+                *slot = mix(*slot, h);
+            }
+        });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::result::{ResultColumn, Rows};
+
+    fn columns(rows: &Rows) -> Vec<Column<'_>> {
+        let declared = [ResultColumn {
+            name: "n".into(),
+            type_name: "LONG".into(),
+        }];
+        Column::build_all(&declared, rows, rows.len())
+    }
+
+    #[test]
+    fn rows_whose_hashes_collide_are_still_verified_cell_by_cell() {
+        let gold: Rows = ["1", "2", "2", "3"].iter().map(|v| [Some(*v)]).collect();
+        let actual: Rows = ["2", "4", "1", "2"].iter().map(|v| [Some(*v)]).collect();
+        let (g, a) = (columns(&gold), columns(&actual));
+        let pair = Pair {
+            gold: 0,
+            actual: 0,
+            gold_view: View::Declared,
+            actual_view: View::Declared,
+            float: false,
+            type_differs: false,
+        };
+        let frame = Frame {
+            gold: &g,
+            actual: &a,
+            pairs: &[pair],
+        };
+        let exact = Tolerance::Relative(0.0);
+        // Every row given the same hash: one run, paired only where the cells agree.
+        let same = [vec![7u64 << 60; 4], vec![7u64 << 60; 4]];
+        let left = frame.bag_match(0..4, 0..4, &same, exact);
+        assert_eq!((left.gold, left.actual), (vec![3], vec![1]));
+        // Hashes that differ only in the low bits a row offset takes over.
+        let low = [vec![1, 2, 3, 4], vec![5, 6, 7, 0]];
+        let left = frame.bag_match(0..4, 0..4, &low, exact);
+        assert_eq!((left.gold, left.actual), (vec![3], vec![1]));
+        assert_eq!(
+            frame.bag_match(0..4, 0..4, &frame.row_hashes(), exact),
+            Leftovers {
+                gold: vec![3],
+                actual: vec![1]
+            }
+        );
+    }
 }

@@ -7,8 +7,6 @@
 //! timestamps) when every value reads as one, and its cell hashes, while its bytes are at hand.
 //! [`Rows`] keeps cells in one buffer, so a column is a front-to-back walk over it.
 
-use std::cell::OnceCell;
-
 use super::{
     Cell, Column, Data, Kind, declared_kind, hash_cell, parse_bool, parse_date, parse_float,
     parse_integer, parse_timestamp, trim,
@@ -80,17 +78,16 @@ where
     let mut column = Column {
         content: None,
         nulls,
-        hashes: [OnceCell::new(), OnceCell::new()],
+        text_hashes: Vec::new(),
         data: Data::Null,
     };
     if let Some(Data::Text(text)) = &data {
         column.content = first_reading(CONTENT, &values, count);
-        let hashes = text
+        column.text_hashes = text
             .iter()
             .zip(&column.nulls)
             .map(|(s, null)| text_hash((!null).then_some(*s)))
             .collect();
-        let _ = column.hashes[0].set(hashes);
     }
     // Declared ladders end with text, which reads everything: `None` only for a `NULL` column
     // or one whose every value is null.
@@ -209,10 +206,7 @@ mod tests {
         let column = read("STRING", &[Some("2024-01-02"), None]);
         assert_eq!(column.content, Some(Data::Date(vec![19_724, 0])));
         let expected = [text_hash(Some("2024-01-02")), text_hash(None)];
-        assert_eq!(
-            column.hashes[0].get().map(Vec::as_slice),
-            Some(&expected[..])
-        );
+        assert_eq!(column.text_hashes, expected);
         assert_eq!(read("STRING", &[Some("a"), Some("1")]).content, None);
     }
 
