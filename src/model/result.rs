@@ -112,15 +112,14 @@ impl Rows {
 
     /// Cell `column` of every row, in row order (`None` for a null or a missing cell): one
     /// pass front to back over the offsets.
-    pub fn column(&self, column: usize) -> impl ExactSizeIterator<Item = Option<&str>> + Clone {
-        (0..self.len()).map(move |row| {
-            let index = self.row_start(row) + column;
-            if index < self.row_ends[row] {
-                self.cell_at(index)
-            } else {
-                None
-            }
-        })
+    #[inline]
+    pub fn column(&self, column: usize) -> ColumnCells<'_> {
+        ColumnCells {
+            rows: self,
+            column,
+            row: 0,
+            row_start: 0,
+        }
     }
 
     /// Appends a row.
@@ -218,6 +217,40 @@ impl Rows {
         self.text.get(start as usize..end as usize)
     }
 }
+
+/// The cells of one column, row by row ([`Rows::column`]).
+#[derive(Clone)]
+pub struct ColumnCells<'a> {
+    rows: &'a Rows,
+    column: usize,
+    row: usize,
+    /// The index in `rows.ends` of row `row`'s first cell.
+    row_start: usize,
+}
+
+impl<'a> Iterator for ColumnCells<'a> {
+    type Item = Option<&'a str>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Option<&'a str>> {
+        let row_end = *self.rows.row_ends.get(self.row)?;
+        let index = self.row_start + self.column;
+        self.row += 1;
+        self.row_start = row_end;
+        Some(if index < row_end {
+            self.rows.cell_at(index)
+        } else {
+            None
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.rows.len() - self.row;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for ColumnCells<'_> {}
 
 /// One row of a [`Rows`].
 #[derive(Clone, Copy)]

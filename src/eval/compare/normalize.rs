@@ -269,6 +269,7 @@ enum Kind {
 
 /// `str::trim`, with a fast path for the usual value that starts and ends with a visible ASCII
 /// character.
+#[inline]
 fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(first), Some(last)) if is_visible_ascii(*first) && is_visible_ascii(*last) => s,
@@ -276,6 +277,7 @@ fn trim(s: &str) -> &str {
     }
 }
 
+#[inline]
 fn is_visible_ascii(b: u8) -> bool {
     b.is_ascii_graphic()
 }
@@ -326,6 +328,7 @@ fn parse_short_integer(s: &str) -> Option<i64> {
 }
 
 /// An optional leading `-` or `+`, and the rest.
+#[inline]
 fn split_sign(bytes: &[u8]) -> (bool, &[u8]) {
     match bytes {
         [b'-', rest @ ..] => (true, rest),
@@ -371,6 +374,7 @@ fn parse_short_decimal(s: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+#[inline]
 fn parse_bool(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
         Some(true)
@@ -383,6 +387,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 
 /// A `YYYY-MM-DD` date as days since 1970-01-01 (the common shape is read by hand: chrono's
 /// format parser costs ten times more per value).
+#[inline]
 fn parse_date(s: &str) -> Option<i32> {
     if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() {
         let year = i64::from(digits(&[*y0, *y1, *y2, *y3])?);
@@ -398,6 +403,7 @@ fn parse_date(s: &str) -> Option<i32> {
     i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
 }
 
+#[inline]
 fn days_in_month(year: i64, month: u32) -> u32 {
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     match month {
@@ -409,6 +415,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a valid proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+#[inline]
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -420,6 +427,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The value of ASCII decimal digits; `None` when one is not a digit.
+#[inline]
 fn digits(bytes: &[u8]) -> Option<u32> {
     bytes.iter().try_fold(0u32, |value, b| {
         b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))

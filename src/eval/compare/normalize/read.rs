@@ -61,7 +61,6 @@ fn read_column<'a, I>(type_name: &str, values: impl Fn() -> I, count: usize) -> 
 where
     I: Iterator<Item = Option<&'a str>>,
 {
-    let nulls: Vec<bool> = values().map(|v| v.is_none()).collect();
     let ladder = match declared_kind(type_name) {
         Kind::Null => &[][..],
         Kind::Number => NUMBER,
@@ -70,10 +69,15 @@ where
         Kind::Timestamp => TIMESTAMP,
         Kind::Text => TEXT,
     };
-    let data = if nulls.iter().all(|n| *n) {
-        None
-    } else {
-        first_reading(ladder, &values, count)
+    // The null mask comes out of the reading pass that succeeds; a `NULL` column has none.
+    let mut nulls = Vec::with_capacity(count);
+    let data = match first_reading(ladder, &values, count, &mut nulls) {
+        Some(data) if nulls.iter().any(|null| !*null) => Some(data),
+        Some(_) => None,
+        None => {
+            nulls = values().map(|v| v.is_none()).collect();
+            None
+        }
     };
     let mut column = Column {
         content: None,
@@ -82,7 +86,7 @@ where
         data: Data::Null,
     };
     if let Some(Data::Text(text)) = &data {
-        column.content = first_reading(CONTENT, &values, count);
+        column.content = first_reading(CONTENT, &values, count, &mut Vec::new());
         column.text_hashes = text
             .iter()
             .zip(&column.nulls)
@@ -95,43 +99,57 @@ where
     column
 }
 
-/// The first attempt of `ladder` that reads every value, with the values it read.
+/// The first attempt of `ladder` that reads every value, with the values it read; `nulls`
+/// is then the column's null mask (one pass gives both).
 fn first_reading<'a, I>(
     ladder: &[Attempt],
     values: &impl Fn() -> I,
     count: usize,
+    nulls: &mut Vec<bool>,
 ) -> Option<Data<'a>>
 where
     I: Iterator<Item = Option<&'a str>>,
 {
-    ladder
-        .iter()
-        .find_map(|attempt| read_as(*attempt, values(), count))
+    ladder.iter().find_map(|attempt| {
+        nulls.clear();
+        read_as(*attempt, values(), count, nulls)
+    })
 }
 
-/// Every value read as `attempt` (a null holds the default); `None` at the first that is not.
+/// Every value read as `attempt` (a null holds the default), each null marked in `nulls`;
+/// `None` at the first value that does not read.
 fn read_as<'a>(
     attempt: Attempt,
     values: impl Iterator<Item = Option<&'a str>>,
     count: usize,
+    nulls: &mut Vec<bool>,
 ) -> Option<Data<'a>> {
     Some(match attempt {
-        Attempt::Int => Data::Int(parse_all(values, count, parse_integer)?),
-        Attempt::Float => Data::Float(parse_all(values, count, parse_float)?),
-        Attempt::Bool => Data::Bool(parse_all(values, count, parse_bool)?),
-        Attempt::Date => Data::Date(parse_all(values, count, parse_date)?),
-        Attempt::Timestamp => Data::Timestamp(parse_all(values, count, parse_timestamp)?),
-        Attempt::Text => Data::Text(values.map(|v| v.unwrap_or("")).collect()),
+        Attempt::Int => Data::Int(parse_all(values, count, nulls, parse_integer)?),
+        Attempt::Float => Data::Float(parse_all(values, count, nulls, parse_float)?),
+        Attempt::Bool => Data::Bool(parse_all(values, count, nulls, parse_bool)?),
+        Attempt::Date => Data::Date(parse_all(values, count, nulls, parse_date)?),
+        Attempt::Timestamp => Data::Timestamp(parse_all(values, count, nulls, parse_timestamp)?),
+        Attempt::Text => Data::Text(
+            values
+                .map(|v| {
+                    nulls.push(v.is_none());
+                    v.unwrap_or("")
+                })
+                .collect(),
+        ),
     })
 }
 
 fn parse_all<'a, T: Default>(
     values: impl Iterator<Item = Option<&'a str>>,
     count: usize,
+    nulls: &mut Vec<bool>,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Option<Vec<T>> {
     let mut out = Vec::with_capacity(count);
     for value in values {
+        nulls.push(value.is_none());
         out.push(match value {
             None => T::default(),
             Some(s) => parse(s)?,
