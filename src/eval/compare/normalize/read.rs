@@ -61,14 +61,7 @@ fn read_column<'a, I>(type_name: &str, values: impl Fn() -> I, count: usize) -> 
 where
     I: Iterator<Item = Option<&'a str>>,
 {
-    let ladder = match declared_kind(type_name) {
-        Kind::Null => &[][..],
-        Kind::Number => NUMBER,
-        Kind::Bool => BOOL,
-        Kind::Date => DATE,
-        Kind::Timestamp => TIMESTAMP,
-        Kind::Text => TEXT,
-    };
+    let ladder = ladder(type_name);
     // The null mask comes out of the reading pass that succeeds; a `NULL` column has none.
     let mut nulls = Vec::with_capacity(count);
     let data = match first_reading(ladder, &values, count, &mut nulls) {
@@ -97,6 +90,18 @@ where
     // or one whose every value is null.
     column.data = data.unwrap_or(Data::Null);
     column
+}
+
+/// The ladder a column declared as `type_name` is read by (none for a `NULL` column).
+fn ladder(type_name: &str) -> &'static [Attempt] {
+    match declared_kind(type_name) {
+        Kind::Null => &[],
+        Kind::Number => NUMBER,
+        Kind::Bool => BOOL,
+        Kind::Date => DATE,
+        Kind::Timestamp => TIMESTAMP,
+        Kind::Text => TEXT,
+    }
 }
 
 /// The first attempt of `ladder` that reads every value, with the values it read; `nulls`
@@ -271,14 +276,7 @@ mod tests {
             let type_name = TYPES[(mix(seed, 300) % 7) as usize];
             let column = read(type_name, &cells);
             let values: Vec<&str> = cells.iter().flatten().map(|s| trim(s)).collect();
-            let ladder = match declared_kind(type_name) {
-                Kind::Null => &[][..],
-                Kind::Number => NUMBER,
-                Kind::Bool => BOOL,
-                Kind::Date => DATE,
-                Kind::Timestamp => TIMESTAMP,
-                Kind::Text => TEXT,
-            };
+            let ladder = ladder(type_name);
             let first = |ladder: &[Attempt]| {
                 ladder
                     .iter()
