@@ -102,12 +102,11 @@ impl Rows {
     }
 
     /// The rows in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Row<'_>> + DoubleEndedIterator + Clone {
-        (0..self.len()).map(|row| Row {
+    pub fn iter(&self) -> RowsIter<'_> {
+        RowsIter {
             rows: self,
-            start: self.row_start(row),
-            end: self.row_ends[row],
-        })
+            range: 0..self.len(),
+        }
     }
 
     /// Cell `column` of every row, in row order (`None` for a null or a missing cell): one
@@ -313,12 +312,51 @@ impl fmt::Debug for Rows {
 
 impl<'a> IntoIterator for &'a Rows {
     type Item = Row<'a>;
-    type IntoIter = Box<dyn ExactSizeIterator<Item = Row<'a>> + 'a>;
+    type IntoIter = RowsIter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    fn into_iter(self) -> RowsIter<'a> {
+        self.iter()
     }
 }
+
+/// The rows of a [`Rows`] in order ([`Rows::iter`]).
+#[derive(Clone)]
+pub struct RowsIter<'a> {
+    rows: &'a Rows,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> RowsIter<'a> {
+    fn row(&self, row: usize) -> Row<'a> {
+        Row {
+            rows: self.rows,
+            start: self.rows.row_start(row),
+            end: self.rows.row_ends[row],
+        }
+    }
+}
+
+impl<'a> Iterator for RowsIter<'a> {
+    type Item = Row<'a>;
+
+    fn next(&mut self) -> Option<Row<'a>> {
+        let row = self.range.next()?;
+        Some(self.row(row))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for RowsIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let row = self.range.next_back()?;
+        Some(self.row(row))
+    }
+}
+
+impl ExactSizeIterator for RowsIter<'_> {}
 
 impl<S: AsRef<str>> From<Vec<Vec<Option<S>>>> for Rows {
     fn from(rows: Vec<Vec<Option<S>>>) -> Self {
