@@ -104,8 +104,8 @@ pub(crate) struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    /// Normalizes every column of the first `count` rows of `rows`, declared as `columns`, in
-    /// one pass over the rows.
+    /// Normalizes every column of the first `count` rows of `rows`, declared as `columns`, one
+    /// column at a time (`read`).
     pub(crate) fn build_all(columns: &[ResultColumn], rows: &'a Rows, count: usize) -> Vec<Self> {
         read::columns(columns, rows, count)
     }
@@ -134,20 +134,14 @@ impl<'a> Column<'a> {
     }
 
     /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order: a text
-    /// column's kept hashes, else its typed values hashed in a loop of their own.
+    /// column's kept hashes, else its typed values hashed as [`Column::for_each_cell`] walks them.
     pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
-        let nulls = &self.nulls;
-        match self.data(view) {
-            Data::Text(_) if self.text_hashes.len() == nulls.len() => {
-                self.text_hashes.iter().for_each(|h| f(*h));
-            }
-            Data::Null => nulls.iter().for_each(|_| f(hash_cell(Cell::Null))),
-            Data::Int(v) => hash_each(v, nulls, |x| hash_cell(Cell::Int(*x)), f),
-            Data::Float(v) => hash_each(v, nulls, |x| hash_cell(Cell::Float(*x)), f),
-            Data::Bool(v) => hash_each(v, nulls, |x| hash_cell(Cell::Bool(*x)), f),
-            Data::Date(v) => hash_each(v, nulls, |x| hash_cell(Cell::Date(*x)), f),
-            Data::Timestamp(v) => hash_each(v, nulls, |x| hash_cell(Cell::Timestamp(*x)), f),
-            Data::Text(v) => hash_each(v, nulls, |x| hash_cell(Cell::Text(x)), f),
+        let kept =
+            matches!(self.data(view), Data::Text(_)) && self.text_hashes.len() == self.nulls.len();
+        if kept {
+            self.text_hashes.iter().for_each(|h| f(*h));
+        } else {
+            self.for_each_cell(view, |cell| f(hash_cell(cell)));
         }
     }
 
@@ -170,13 +164,6 @@ impl<'a> Column<'a> {
             Data::Timestamp(v) => v.get(row).map_or(Cell::Null, |x| Cell::Timestamp(*x)),
             Data::Text(v) => v.get(row).map_or(Cell::Null, |x| Cell::Text(x)),
         }
-    }
-}
-
-fn hash_each<T>(values: &[T], nulls: &[bool], hash: impl Fn(&T) -> u64, mut f: impl FnMut(u64)) {
-    let null = hash_cell(Cell::Null);
-    for (value, is_null) in values.iter().zip(nulls) {
-        f(if *is_null { null } else { hash(value) });
     }
 }
 

@@ -2,10 +2,10 @@
 //! as a list of tie segments.
 //!
 //! The bag match hashes every row over the mapped columns, sorts the rows of each side by that
-//! hash and walks both sides together, verifying each candidate pair cell by cell. Rows left over (floats that
-//! are close but not bit-equal) get a tolerant pass: both sides are sorted with the exact columns
-//! first and the float columns last, then merged with the tolerant comparison. Every pair is
-//! verified, so hashing can cost time but never a false match.
+//! hash and walks both sides together, verifying each candidate pair cell by cell. Rows left
+//! over (floats that are close but not bit-equal) get a tolerant pass: both sides are sorted with
+//! the exact columns first and the float columns last, then merged with the tolerant comparison.
+//! Every pair is verified, so hashing can cost time but never a false match.
 
 use std::cmp::Ordering;
 use std::ops::Range;
