@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::model::result::{ResultSet, Rows};
 
 use mapping::{Names, Side};
-use normalize::{Column, Tolerance};
+use normalize::{Column, Table, Tolerance};
 use rows::{Frame, Leftovers, Pair};
 
 /// Genie's row cap: a conversation result holds at most this many rows.
@@ -267,15 +267,16 @@ impl<'r> Comparer<'r> {
     fn run(&self) -> Comparison {
         // One thread: Genie's results hold at most 5,000 rows, and at a million rows one thread
         // meets the 2 s target using less CPU time than a thread per side did.
-        let gold_cols = Column::build_all(&self.gold.columns, &self.gold.rows, self.gold_rows);
-        let actual_cols = Column::build_all(
+        let gold_table = Table::read(&self.gold.columns, &self.gold.rows, self.gold_rows);
+        let actual_table = Table::read(
             &self.actual.columns,
             &self.actual.rows,
             self.actual.rows.len(),
         );
-        let mut gold = Side::new(&gold_cols);
-        let mut actual = Side::new(&actual_cols);
-        let relaxed = self.relaxed_rows(&gold_cols);
+        let (gold_cols, actual_cols) = (&gold_table.columns, &actual_table.columns);
+        let mut gold = Side::new(&gold_table);
+        let mut actual = Side::new(&actual_table);
+        let relaxed = self.relaxed_rows(gold_cols);
         let rows = self.gold_rows;
         let mut matched = None;
         // The last assignment tried and its outcome: when it is also the mapping finally
@@ -304,11 +305,7 @@ impl<'r> Comparer<'r> {
             Some((tried, outcome)) if tried == pairs => outcome,
             _ => self.match_rows(&gold, &actual, &pairs, relaxed),
         };
-        let frame = Frame {
-            gold: &gold_cols,
-            actual: &actual_cols,
-            pairs: &pairs,
-        };
+        let frame = Frame::new(gold_cols, actual_cols, &pairs);
         self.describe(&frame, &outcome)
     }
 
@@ -323,12 +320,7 @@ impl<'r> Comparer<'r> {
         if !self.opts.order_sensitive || keys.is_empty() || !(cut_by_limit || self.capped) {
             return 0;
         }
-        let frame = Frame {
-            gold: gold_cols,
-            actual: &[],
-            pairs: &[],
-        };
-        frame
+        Frame::new(gold_cols, &[], &[])
             .segments(rows, Some(keys))
             .last()
             .map_or(0, |(start, end)| end - start)
@@ -336,12 +328,8 @@ impl<'r> Comparer<'r> {
 
     /// Matches rows under one mapping: as a bag, or for an ordered gold also in order.
     fn match_rows(&self, gold: &Side, actual: &Side, pairs: &[Pair], relaxed: usize) -> RowOutcome {
-        let frame = Frame {
-            gold: gold.columns,
-            actual: actual.columns,
-            pairs,
-        };
-        let hashes = frame.row_hashes();
+        let frame = Frame::new(gold.columns, actual.columns, pairs);
+        let hashes = frame.row_hashes([gold.row_hashes, actual.row_hashes]);
         let rows = self.gold_rows;
         let actual_rows = self.actual.rows.len();
         let mut left = frame.bag_match(0..rows, 0..actual_rows, &hashes, self.tol);

@@ -9,7 +9,9 @@
 
 use std::cmp::Ordering;
 
-use super::normalize::{Cell, Column, Data, Family, Tolerance, View};
+use super::normalize::{
+    Cell, Column, Data, Family, Fingerprint, NumberBounds, Table, Tolerance, View,
+};
 use super::rows::Pair;
 use super::sort::sorted_by_hash;
 
@@ -17,34 +19,34 @@ use super::sort::sorted_by_hash;
 /// identical value multisets make several assignments plausible).
 pub(crate) const MAX_ASSIGNMENTS: usize = 64;
 
-/// The non-null numbers of a column: how many, and the least and greatest in total order.
-type NumberBounds = (usize, Option<(f64, f64)>);
-
 /// One side's columns, and what is learnt about their values, computed on demand.
 pub(crate) struct Side<'s, 'a> {
     pub(crate) columns: &'s [Column<'a>],
-    fingerprints: Vec<[Option<(u64, u64)>; 2]>,
+    /// The reading pass's row hashes ([`Table::row_hashes`]).
+    pub(crate) row_hashes: &'s [u64],
+    fingerprints: Vec<[Option<Fingerprint>; 2]>,
     bounds: Vec<[Option<NumberBounds>; 2]>,
 }
 
 impl<'s, 'a> Side<'s, 'a> {
-    pub(crate) fn new(columns: &'s [Column<'a>]) -> Self {
+    pub(crate) fn new(table: &'s Table<'a>) -> Self {
+        let columns = &table.columns;
         Side {
             columns,
-            fingerprints: vec![[None, None]; columns.len()],
-            bounds: vec![[None, None]; columns.len()],
+            row_hashes: &table.row_hashes,
+            // The reading pass fingerprinted most declared readings already.
+            fingerprints: columns.iter().map(|c| [c.fingerprint, None]).collect(),
+            bounds: columns.iter().map(|c| [c.bounds, None]).collect(),
         }
     }
 
-    /// An order-free fingerprint of a column's value multiset (wrapping sum and xor of hashes).
-    fn fingerprint(&mut self, col: usize, view: View) -> (u64, u64) {
+    /// An order-free fingerprint of a column's value multiset.
+    fn fingerprint(&mut self, col: usize, view: View) -> Fingerprint {
         if let Some(f) = self.fingerprints[col][view.slot()] {
             return f;
         }
-        let mut f = (0u64, 0u64);
-        self.columns[col].for_each_hash(view, |h| {
-            f = (f.0.wrapping_add(h), f.1 ^ h.rotate_left(17));
-        });
+        let mut f = Fingerprint::default();
+        self.columns[col].for_each_hash(view, |h| f.add(h));
         self.fingerprints[col][view.slot()] = Some(f);
         f
     }

@@ -101,15 +101,47 @@ pub(crate) struct Column<'a> {
     /// hashing text costs more than keeping the hashes, hashing a number less (fresh memory
     /// costs about half a millisecond per megabyte here).
     pub(crate) text_hashes: Vec<u64>,
+    /// The fingerprint of the declared reading's cells, when the reading pass hashed them.
+    pub(crate) fingerprint: Option<Fingerprint>,
+    /// The declared reading's number bounds, when it is a number reading and the reading pass
+    /// measured them.
+    pub(crate) bounds: Option<NumberBounds>,
+}
+
+/// The non-null numbers of a column: how many, and the least and greatest in total order.
+pub(crate) type NumberBounds = (usize, Option<(f64, f64)>);
+
+/// One side's normalized columns.
+pub(crate) struct Table<'a> {
+    pub(crate) columns: Vec<Column<'a>>,
+    /// Per row, the hash of its cells in every column in order, each read as declared: the
+    /// row hash the row match folds under the identity mapping ([`ROW_HASH_SEED`]), computed
+    /// by the reading pass.
+    pub(crate) row_hashes: Vec<u64>,
+}
+
+impl<'a> Table<'a> {
+    /// Normalizes every column of the first `count` rows of `rows`, declared as `columns`
+    /// (`read`).
+    pub(crate) fn read(columns: &[ResultColumn], rows: &'a Rows, count: usize) -> Self {
+        read::table(columns, rows, count)
+    }
+}
+
+/// An order-free fingerprint of a multiset of cell hashes (their wrapping sum and the xor of
+/// their rotations): equal multisets have equal fingerprints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Fingerprint(u64, u64);
+
+impl Fingerprint {
+    #[inline]
+    pub(crate) fn add(&mut self, hash: u64) {
+        self.0 = self.0.wrapping_add(hash);
+        self.1 ^= hash.rotate_left(17);
+    }
 }
 
 impl<'a> Column<'a> {
-    /// Normalizes every column of the first `count` rows of `rows`, declared as `columns`, one
-    /// column at a time (`read`).
-    pub(crate) fn build_all(columns: &[ResultColumn], rows: &'a Rows, count: usize) -> Vec<Self> {
-        read::columns(columns, rows, count)
-    }
-
     /// The representation a view selects (the declared one when there is no content reading).
     pub(crate) fn data(&self, view: View) -> &Data<'a> {
         match (view, &self.content) {
@@ -227,7 +259,17 @@ struct Sweep<'s, 'a> {
 impl Sweep<'_, '_> {
     /// Sets `differs[k]` where the cells differ; `same` compares two non-null cells.
     fn run(&self, differs: &mut [bool], same: impl Fn(usize, usize) -> bool) {
-        for (k, (&a, differ)) in self.partner.iter().zip(differs.iter_mut()).enumerate() {
+        let pairs = self.partner.iter().zip(differs.iter_mut()).enumerate();
+        if !self.gold.nulls.contains(&true) && !self.actual.nulls.contains(&true) {
+            // No nulls on either side (the usual column): no null mask to gather.
+            for (k, (&a, differ)) in pairs {
+                if a != NO_PARTNER && !*differ {
+                    *differ = !same(self.first + k, a);
+                }
+            }
+            return;
+        }
+        for (k, (&a, differ)) in pairs {
             if a == NO_PARTNER || *differ {
                 continue;
             }
@@ -354,9 +396,13 @@ fn parse_short_decimal(s: &str) -> Option<f64> {
     if whole.is_empty() || (has_dot && fraction.is_empty()) || whole.len() + fraction.len() > 15 {
         return None;
     }
-    let mantissa = whole.iter().chain(fraction).try_fold(0u64, |value, b| {
-        b.is_ascii_digit().then(|| value * 10 + u64::from(b - b'0'))
-    })?;
+    let mut mantissa = 0u64;
+    for b in whole.iter().chain(fraction) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + u64::from(b - b'0');
+    }
     let magnitude = mantissa as f64 / POWERS_OF_TEN.get(fraction.len())?;
     Some(if negative { -magnitude } else { magnitude })
 }
@@ -402,7 +448,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a valid proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-#[inline]
+#[inline(always)]
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -507,18 +553,44 @@ fn rank(cell: Cell) -> u8 {
 #[inline]
 pub(crate) fn hash_cell(cell: Cell) -> u64 {
     match cell {
-        Cell::Null => 0x9e37_79b9_7f4a_7c15,
-        Cell::Int(x) => mix(1, x as u64),
+        Cell::Null => NULL_HASH,
+        Cell::Int(x) => hash_int(x),
         Cell::Float(x) => hash_float(x),
-        Cell::Bool(x) => mix(2, u64::from(x)),
-        Cell::Date(x) => mix(3, (i64::from(x) * MICROS_PER_DAY) as u64),
-        Cell::Timestamp(x) => mix(3, x as u64),
+        Cell::Bool(x) => hash_bool(x),
+        Cell::Date(x) => hash_date(x),
+        Cell::Timestamp(x) => hash_timestamp(x),
         Cell::Text(s) => hash_text(s),
     }
 }
 
+/// The hash of a null cell.
+pub(crate) const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Where every row hash starts, before its first cell is mixed in.
+pub(crate) const ROW_HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
 #[inline]
-fn hash_float(x: f64) -> u64 {
+pub(crate) fn hash_int(x: i64) -> u64 {
+    mix(1, x as u64)
+}
+
+#[inline]
+pub(crate) fn hash_bool(x: bool) -> u64 {
+    mix(2, u64::from(x))
+}
+
+#[inline]
+pub(crate) fn hash_date(x: i32) -> u64 {
+    hash_timestamp(i64::from(x) * MICROS_PER_DAY)
+}
+
+#[inline]
+pub(crate) fn hash_timestamp(x: i64) -> u64 {
+    mix(3, x as u64)
+}
+
+#[inline]
+pub(crate) fn hash_float(x: f64) -> u64 {
     // An integral float is the integer it equals (below 2^63 the cast truncates exactly, and
     // NaN and infinities fail the bound).
     if x.abs() < 9.0e18 && (x as i64) as f64 == x {
@@ -531,19 +603,41 @@ fn hash_float(x: f64) -> u64 {
     mix(5, x.to_bits() & !((1u64 << 28) - 1))
 }
 
+/// A text's hash: 16 bytes per 128-bit multiply (the folded multiply of wyhash), so a short
+/// text costs two multiplies; the length is mixed in, and the first fold is tagged apart
+/// from the other representations' hashes.
 #[inline]
-fn hash_text(s: &str) -> u64 {
-    let mut h = mix(6, s.len() as u64);
-    let mut chunks = s.as_bytes().chunks_exact(8);
+pub(crate) fn hash_text(s: &str) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    let bytes = s.as_bytes();
+    let mut seed = P0 ^ 6;
+    let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = mix(h, u64::from_le_bytes(word));
+        let (lo, hi) = chunk.split_at(8);
+        seed = fold_multiply(word(lo) ^ P1, word(hi) ^ seed);
     }
-    let mut tail = [0u8; 8];
     let rest = chunks.remainder();
-    tail[..rest.len()].copy_from_slice(rest);
-    mix(h, u64::from_le_bytes(tail))
+    let (lo, hi) = rest.split_at(rest.len().min(8));
+    let last = fold_multiply(word(lo) ^ P1, word(hi) ^ seed);
+    fold_multiply(P1 ^ bytes.len() as u64, last ^ P0)
+}
+
+/// Up to eight bytes as a little-endian word (zero-padded).
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .take(8)
+        .rev()
+        .fold(0, |word, b| (word << 8) | u64::from(*b))
+}
+
+/// The 128-bit product of two words, its halves xored.
+#[inline]
+fn fold_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
 }
 
 /// Combines a running hash with a value (a splitmix64 finalizer over their mix).
@@ -564,8 +658,8 @@ mod tests {
             name: "c".into(),
             type_name: type_name.into(),
         };
-        let mut columns = Column::build_all(std::slice::from_ref(&col), rows, rows.len());
-        columns.swap_remove(0)
+        let mut table = Table::read(std::slice::from_ref(&col), rows, rows.len());
+        table.columns.swap_remove(0)
     }
 
     fn rows(values: &[Option<&str>]) -> Rows {

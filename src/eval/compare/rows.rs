@@ -7,10 +7,13 @@
 //! the exact columns first and the float columns last, then merged with the tolerant comparison.
 //! Every pair is verified, so hashing can cost time but never a false match.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use super::normalize::{Column, NO_PARTNER, Tolerance, View, compare_cells, mark_differing, mix};
+use super::normalize::{
+    Column, NO_PARTNER, ROW_HASH_SEED, Tolerance, View, compare_cells, mark_differing, mix,
+};
 use super::sort::sorted_by_hash;
 
 /// One gold column matched to one actual column, and how their cells are read.
@@ -33,6 +36,9 @@ pub(crate) struct Frame<'s, 'a> {
     pub(crate) pairs: &'s [Pair],
 }
 
+/// Each side's row hashes over the mapped columns: kept from reading, or folded.
+pub(crate) type RowHashes<'h> = [Cow<'h, [u64]>; 2];
+
 /// Rows left unmatched on each side (row indices, ascending).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Leftovers {
@@ -46,7 +52,15 @@ impl Leftovers {
     }
 }
 
-impl Frame<'_, '_> {
+impl<'s, 'a> Frame<'s, 'a> {
+    pub(crate) fn new(gold: &'s [Column<'a>], actual: &'s [Column<'a>], pairs: &'s [Pair]) -> Self {
+        Frame {
+            gold,
+            actual,
+            pairs,
+        }
+    }
+
     /// Orders gold row `g` against actual row `a` over the mapped columns (exact columns first).
     fn cmp_rows(&self, g: usize, a: usize, tol: Tolerance) -> Ordering {
         self.ordered_pairs()
@@ -104,11 +118,17 @@ impl Frame<'_, '_> {
             .unwrap_or(Ordering::Equal)
     }
 
-    /// A hash per row of each side over the mapped columns, in mapping order.
-    pub(crate) fn row_hashes(&self) -> [Vec<u64>; 2] {
+    /// A hash per row of each side over the mapped columns, in mapping order: a side's `kept`
+    /// row hashes from reading when the mapping covers its every column in order as declared
+    /// (the usual case), else folded here.
+    pub(crate) fn row_hashes<'h>(&self, kept: [&'h [u64]; 2]) -> RowHashes<'h> {
         let gold = self.pairs.iter().map(|p| (p.gold, p.gold_view));
         let actual = self.pairs.iter().map(|p| (p.actual, p.actual_view));
-        [fold(self.gold, gold), fold(self.actual, actual)]
+        let [gold_kept, actual_kept] = kept;
+        [
+            hashes(self.gold, gold, gold_kept),
+            hashes(self.actual, actual, actual_kept),
+        ]
     }
 
     /// Matches `gold_rows` against `actual_rows` as bags; returns what is left unmatched.
@@ -116,7 +136,7 @@ impl Frame<'_, '_> {
         &self,
         gold_rows: Range<usize>,
         actual_rows: Range<usize>,
-        hashes: &[Vec<u64>; 2],
+        hashes: &RowHashes,
         tol: Tolerance,
     ) -> Leftovers {
         let mut left = self.hash_match(gold_rows, actual_rows, hashes, tol);
@@ -130,7 +150,7 @@ impl Frame<'_, '_> {
         &self,
         gold_rows: Range<usize>,
         actual_rows: Range<usize>,
-        hashes: &[Vec<u64>; 2],
+        hashes: &RowHashes,
         tol: Tolerance,
     ) -> Leftovers {
         // Both sides keep the same hash bits, so that their keys compare.
@@ -268,7 +288,7 @@ impl Frame<'_, '_> {
         rows: usize,
         keys: Option<&[usize]>,
         relax_last: bool,
-        hashes: &[Vec<u64>; 2],
+        hashes: &RowHashes,
         tol: Tolerance,
     ) -> Option<usize> {
         let segments = self.segments(rows, keys);
@@ -374,6 +394,23 @@ impl Keyed {
     }
 }
 
+/// One side's row hashes over the `mapped` columns (with their views): the `kept` ones when
+/// `mapped` is every column in order as declared, else [`fold`]ed.
+fn hashes<'h>(
+    columns: &[Column],
+    mapped: impl Iterator<Item = (usize, View)> + Clone,
+    kept: &'h [u64],
+) -> Cow<'h, [u64]> {
+    let every_column_as_declared = mapped
+        .clone()
+        .eq((0..columns.len()).map(|col| (col, View::Declared)));
+    if every_column_as_declared {
+        Cow::Borrowed(kept)
+    } else {
+        Cow::Owned(fold(columns, mapped))
+    }
+}
+
 /// Combines the cell hashes of the `mapped` columns (with their views) into one hash per row,
 /// column by column; no rows without a mapped column.
 fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone) -> Vec<u64> {
@@ -381,7 +418,7 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
         .clone()
         .find_map(|(col, _)| columns.get(col))
         .map_or(0, |c| c.nulls.len());
-    let mut out = vec![0x51_7c_c1_b7_27_22_0a_95u64; rows];
+    let mut out = vec![ROW_HASH_SEED; rows];
     for (col, view) in mapped {
         let Some(column) = columns.get(col) else {
             continue;
@@ -398,22 +435,23 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
 
 #[cfg(test)]
 mod tests {
+    use super::super::normalize::Table;
     use super::*;
     use crate::model::result::{ResultColumn, Rows};
 
-    fn columns(rows: &Rows) -> Vec<Column<'_>> {
+    fn table(rows: &Rows) -> Table<'_> {
         let declared = [ResultColumn {
             name: "n".into(),
             type_name: "LONG".into(),
         }];
-        Column::build_all(&declared, rows, rows.len())
+        Table::read(&declared, rows, rows.len())
     }
 
     #[test]
     fn rows_whose_hashes_collide_are_still_verified_cell_by_cell() {
         let gold: Rows = ["1", "2", "2", "3"].iter().map(|v| [Some(*v)]).collect();
         let actual: Rows = ["2", "4", "1", "2"].iter().map(|v| [Some(*v)]).collect();
-        let (g, a) = (columns(&gold), columns(&actual));
+        let (g, a) = (table(&gold), table(&actual));
         let pair = Pair {
             gold: 0,
             actual: 0,
@@ -422,22 +460,28 @@ mod tests {
             float: false,
             type_differs: false,
         };
-        let frame = Frame {
-            gold: &g,
-            actual: &a,
-            pairs: &[pair],
-        };
+        let pairs = [pair];
+        let frame = Frame::new(&g.columns, &a.columns, &pairs);
         let exact = Tolerance::Relative(0.0);
         // Every row given the same hash: one run, paired only where the cells agree.
-        let same = [vec![7u64 << 60; 4], vec![7u64 << 60; 4]];
+        let same = [vec![7u64 << 60; 4].into(), vec![7u64 << 60; 4].into()];
         let left = frame.bag_match(0..4, 0..4, &same, exact);
         assert_eq!((left.gold, left.actual), (vec![3], vec![1]));
         // Hashes that differ only in the low bits a row offset takes over.
-        let low = [vec![1, 2, 3, 4], vec![5, 6, 7, 0]];
+        let low = [vec![1, 2, 3, 4].into(), vec![5, 6, 7, 0].into()];
         let left = frame.bag_match(0..4, 0..4, &low, exact);
         assert_eq!((left.gold, left.actual), (vec![3], vec![1]));
+        // The hashes kept from reading, and the same folded for a mapping that is not
+        // every column in order.
+        let kept = frame.row_hashes([&g.row_hashes, &a.row_hashes]);
+        assert!(matches!(kept, [Cow::Borrowed(_), Cow::Borrowed(_)]));
+        let folded = [
+            fold(&g.columns, [(0, View::Declared)].into_iter()),
+            fold(&a.columns, [(0, View::Declared)].into_iter()),
+        ];
+        assert_eq!([&*kept[0], &*kept[1]], [&folded[0][..], &folded[1][..]]);
         assert_eq!(
-            frame.bag_match(0..4, 0..4, &frame.row_hashes(), exact),
+            frame.bag_match(0..4, 0..4, &kept, exact),
             Leftovers {
                 gold: vec![3],
                 actual: vec![1]

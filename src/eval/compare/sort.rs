@@ -31,6 +31,7 @@ where
     for v in values.clone() {
         ends[bucket(&v)] += 1;
     }
+    let largest = ends.iter().copied().max().unwrap_or(0);
     let mut next = Vec::with_capacity(ends.len());
     let mut total = 0;
     for end in &mut ends {
@@ -44,12 +45,34 @@ where
         sorted[*slot] = v;
         *slot += 1;
     }
+    if largest <= INSERTION_MAX {
+        // Every value is already among the values of its bucket, and the buckets in order: one
+        // insertion sort over the whole moves each value only within its small bucket.
+        insertion_sort(&mut sorted);
+        return sorted;
+    }
     let mut start = 0;
     for &end in &ends {
         sorted[start..end].sort_unstable();
         start = end;
     }
     sorted
+}
+
+/// The largest bucket one insertion sort over the whole array is used for (larger buckets,
+/// from skewed keys, are sorted one by one).
+const INSERTION_MAX: usize = 48;
+
+fn insertion_sort<T: Copy + Ord>(values: &mut [T]) {
+    for i in 1..values.len() {
+        let value = values[i];
+        let mut j = i;
+        while j > 0 && values[j - 1] > value {
+            values[j] = values[j - 1];
+            j -= 1;
+        }
+        values[j] = value;
+    }
 }
 
 #[cfg(test)]
