@@ -566,8 +566,18 @@ pub(crate) fn hash_cell(cell: Cell) -> u64 {
 /// The hash of a null cell.
 pub(crate) const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// Where every row hash starts, before its first cell is mixed in.
+/// Where every row hash starts, before its first cell is added ([`row_add`]).
 pub(crate) const ROW_HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Adds the hash of a row's cell at `position` (in mapping order) to the row's hash: the row
+/// hash is the sum of its cell hashes, each rotated by its position so that cells cannot
+/// trade places unnoticed. Cell hashes are already well mixed, so the sum's top bits (which
+/// the hash sort buckets by) are too; one add and one rotate per cell keep a row's chain short.
+#[inline]
+pub(crate) fn row_add(row: u64, position: usize, cell: u64) -> u64 {
+    let rotation = (position as u32).wrapping_mul(7).wrapping_add(1) % 64;
+    row.wrapping_add(cell.rotate_left(rotation))
+}
 
 #[inline]
 pub(crate) fn hash_int(x: i64) -> u64 {

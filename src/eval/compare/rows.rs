@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 
 use super::normalize::{
-    Column, NO_PARTNER, ROW_HASH_SEED, Tolerance, View, compare_cells, mark_differing, mix,
+    Column, NO_PARTNER, ROW_HASH_SEED, Tolerance, View, compare_cells, mark_differing, row_add,
 };
 use super::sort::sorted_by_hash;
 
@@ -419,14 +419,14 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
         .find_map(|(col, _)| columns.get(col))
         .map_or(0, |c| c.nulls.len());
     let mut out = vec![ROW_HASH_SEED; rows];
-    for (col, view) in mapped {
+    for (position, (col, view)) in mapped.enumerate() {
         let Some(column) = columns.get(col) else {
             continue;
         };
         let mut slots = out.iter_mut();
         column.for_each_hash(view, |h| {
             if let Some(slot) = slots.next() {
-                *slot = mix(*slot, h);
+                *slot = row_add(*slot, position, h);
             }
         });
     }

@@ -13,7 +13,8 @@
 use super::{
     Column, Data, Fingerprint, Kind, NULL_HASH, NumberBounds, ROW_HASH_SEED, Table, View,
     declared_kind, hash_bool, hash_cell, hash_date, hash_float, hash_int, hash_text,
-    hash_timestamp, mix, parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, trim,
+    hash_timestamp, parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add,
+    trim,
 };
 use crate::model::result::{ResultColumn, Rows};
 
@@ -82,7 +83,7 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
             if reader.step != step {
                 stale_rows = r;
             }
-            hash = mix(hash, cell_hash);
+            hash = row_add(hash, c, cell_hash);
         }
         row_hashes.push(hash);
     }
@@ -98,9 +99,12 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
         })
         .collect();
     for (r, slot) in row_hashes.iter_mut().enumerate().take(stale_rows) {
-        *slot = columns.iter().fold(ROW_HASH_SEED, |hash, column| {
-            mix(hash, hash_cell(column.cell(View::Declared, r)))
-        });
+        *slot = columns
+            .iter()
+            .enumerate()
+            .fold(ROW_HASH_SEED, |hash, (c, column)| {
+                row_add(hash, c, hash_cell(column.cell(View::Declared, r)))
+            });
     }
     Table {
         columns,
@@ -366,7 +370,7 @@ fn keep<T: Copy>(values: &mut Vec<T>, value: T, hash: fn(T) -> u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Cell;
+    use super::super::{Cell, mix};
     use super::*;
 
     fn read(type_name: &str, cells: &[Option<&str>]) -> Column<'static> {
@@ -559,10 +563,10 @@ mod tests {
             }
         }
         let mut walked = vec![ROW_HASH_SEED; height];
-        for column in &read_table.columns {
+        for (position, column) in read_table.columns.iter().enumerate() {
             let mut row = 0;
             column.for_each_cell(View::Declared, |cell| {
-                walked[row] = mix(walked[row], hash_cell(cell));
+                walked[row] = row_add(walked[row], position, hash_cell(cell));
                 row += 1;
             });
         }
