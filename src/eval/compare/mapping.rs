@@ -34,8 +34,11 @@ impl<'s, 'a> Side<'s, 'a> {
         Side {
             columns,
             row_hashes: &table.row_hashes,
-            // The reading pass fingerprinted most declared readings already.
-            fingerprints: columns.iter().map(|c| [c.fingerprint, None]).collect(),
+            // The reading pass fingerprinted every declared reading.
+            fingerprints: columns
+                .iter()
+                .map(|c| [Some(c.fingerprint), None])
+                .collect(),
             bounds: columns.iter().map(|c| [c.bounds, None]).collect(),
         }
     }

@@ -101,8 +101,8 @@ pub(crate) struct Column<'a> {
     /// hashing text costs more than keeping the hashes, hashing a number less (fresh memory
     /// costs about half a millisecond per megabyte here).
     pub(crate) text_hashes: Vec<u64>,
-    /// The fingerprint of the declared reading's cells, when the reading pass hashed them.
-    pub(crate) fingerprint: Option<Fingerprint>,
+    /// The fingerprint of the declared reading's cells (the reading pass hashes every cell).
+    pub(crate) fingerprint: Fingerprint,
     /// The declared reading's number bounds, when it is a number reading and the reading pass
     /// measured them.
     pub(crate) bounds: Option<NumberBounds>,
@@ -570,9 +570,9 @@ pub(crate) const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 pub(crate) const ROW_HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 /// Adds the hash of a row's cell at `position` (in mapping order) to the row's hash: the row
-/// hash is the sum of its cell hashes, each rotated by its position so that cells cannot
-/// trade places unnoticed. Cell hashes are already well mixed, so the sum's top bits (which
-/// the hash sort buckets by) are too; one add and one rotate per cell keep a row's chain short.
+/// hash is the sum of its cell hashes, each rotated by its position so that cells trading
+/// places change it. Cell hashes are already well mixed, so the sum's top bits (which the
+/// hash sort buckets by) are too; one add and one rotate per cell keep a row's chain short.
 #[inline]
 pub(crate) fn row_add(row: u64, position: usize, cell: u64) -> u64 {
     let rotation = (position as u32).wrapping_mul(7).wrapping_add(1) % 64;

@@ -306,7 +306,7 @@ impl<'a> Reader<'a> {
             content: None,
             nulls: self.nulls,
             text_hashes,
-            fingerprint: Some(self.fingerprint),
+            fingerprint: self.fingerprint,
             bounds,
         }
     }
@@ -537,7 +537,7 @@ mod tests {
             assert_eq!(column.nulls, nulls, "{context}");
             let mut walked = Fingerprint::default();
             column.for_each_hash(View::Declared, |h| walked.add(h));
-            assert_eq!(column.fingerprint, Some(walked), "{context}");
+            assert_eq!(column.fingerprint, walked, "{context}");
             let mut numbers = Vec::new();
             column.for_each_cell(View::Declared, |cell| match cell {
                 Cell::Int(x) => numbers.push(x as f64),
