@@ -282,54 +282,15 @@ impl<'a> Row<'a> {
     }
 
     /// The cells in order.
-    #[inline]
-    pub fn iter(&self) -> Cells<'a> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'a str>> + Clone + use<'a> {
         let rows = self.rows;
-        Cells {
-            text: &rows.text,
-            ends: rows.ends[self.start..self.end].iter(),
-            start: match self.start.checked_sub(1) {
-                Some(previous) => rows.ends[previous] & !NULL,
-                None => 0,
-            },
-        }
+        (self.start..self.end).map(move |index| rows.cell_at(index))
     }
 
     pub fn to_vec(&self) -> Vec<Option<String>> {
         self.iter().map(|cell| cell.map(str::to_owned)).collect()
     }
 }
-
-/// The cells of one row in order ([`Row::iter`]): each cell's text starts where the previous
-/// one's ended, so a cell costs one offset read.
-#[derive(Clone)]
-pub struct Cells<'a> {
-    text: &'a str,
-    ends: std::slice::Iter<'a, u64>,
-    /// Where the next cell's text starts.
-    start: u64,
-}
-
-impl<'a> Iterator for Cells<'a> {
-    type Item = Option<&'a str>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Option<&'a str>> {
-        let end = *self.ends.next()?;
-        if end & NULL != 0 {
-            return Some(None);
-        }
-        let start = std::mem::replace(&mut self.start, end);
-        // Offsets are byte positions between whole pushed strings, so always char boundaries.
-        Some(self.text.get(start as usize..end as usize))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.ends.size_hint()
-    }
-}
-
-impl ExactSizeIterator for Cells<'_> {}
 
 impl PartialEq for Row<'_> {
     fn eq(&self, other: &Self) -> bool {
