@@ -184,13 +184,18 @@ impl Extent {
 /// A key whose integer order is the total order of floats (`f64::total_cmp`).
 #[inline]
 fn total_key(x: f64) -> i64 {
-    let bits = x.to_bits() as i64;
-    bits ^ (((bits >> 63) as u64) >> 1) as i64
+    flip_magnitude_if_negative(x.to_bits() as i64)
 }
 
-/// The float whose [`total_key`] is `key`.
+/// The float whose [`total_key`] is `key` (the flip undoes itself).
 fn from_total_key(key: i64) -> f64 {
-    f64::from_bits((key ^ (((key >> 63) as u64) >> 1) as i64) as u64)
+    f64::from_bits(flip_magnitude_if_negative(key) as u64)
+}
+
+/// Inverts every bit but the sign of a negative value; leaves others alone.
+#[inline]
+fn flip_magnitude_if_negative(bits: i64) -> i64 {
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 impl<'a> Reader<'a> {
