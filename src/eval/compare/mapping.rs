@@ -56,7 +56,7 @@ impl<'s, 'a> Side<'s, 'a> {
 
     fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
         let c = &self.columns[col];
-        let mut hashes = Vec::with_capacity(c.nulls.len());
+        let mut hashes = Vec::with_capacity(c.rows);
         c.for_each_hash(view, |h| hashes.push(h));
         sorted_by_hash(hashes.iter().copied(), |h| *h)
     }
@@ -65,7 +65,7 @@ impl<'s, 'a> Side<'s, 'a> {
     fn sorted_numbers(&self, col: usize, view: View) -> (Vec<f64>, usize) {
         let c = &self.columns[col];
         let mut nulls = 0;
-        let mut v = Vec::with_capacity(c.nulls.len());
+        let mut v = Vec::with_capacity(c.rows);
         c.for_each_cell(view, |cell| match number(cell) {
             Some(x) => v.push(x),
             None => nulls += 1,
@@ -134,7 +134,7 @@ impl TotalMinMax for f64 {
 /// every k, the smallest and the largest among them: when those are not close, it cannot.
 /// Sides of different lengths are not judged here.
 fn may_overlap_fully(gold: &mut Side, actual: &mut Side, pair: &Pair, tol: Tolerance) -> bool {
-    let rows = |side: &Side, col: usize| side.columns.get(col).map(|c| c.nulls.len());
+    let rows = |side: &Side, col: usize| side.columns.get(col).map(|c| c.rows);
     if rows(gold, pair.gold) != rows(actual, pair.actual) {
         return true;
     }
@@ -231,8 +231,7 @@ pub(crate) fn candidates(
     required: usize,
     tol: Tolerance,
 ) -> Vec<Vec<Pair>> {
-    let rows_equal = gold.columns.first().map(|c| c.nulls.len())
-        == actual.columns.first().map(|c| c.nulls.len());
+    let rows_equal = gold.columns.first().map(|c| c.rows) == actual.columns.first().map(|c| c.rows);
     let mut out = Vec::with_capacity(gold.columns.len());
     for gi in 0..gold.columns.len() {
         let mut list = Vec::new();
@@ -243,7 +242,7 @@ pub(crate) fn candidates(
             let same_multiset = rows_equal
                 && gold.fingerprint(gi, pair.gold_view) == actual.fingerprint(ai, pair.actual_view);
             // Without floats or a relaxed row, equal multisets have equal fingerprints.
-            let rows = gold.columns[gi].nulls.len();
+            let rows = gold.columns[gi].rows;
             let needs_overlap = pair.float || required < rows;
             if same_multiset
                 || (needs_overlap
@@ -328,7 +327,7 @@ pub(crate) fn best_effort(
     names: &Names,
     tol: Tolerance,
 ) -> Vec<Pair> {
-    let rows = gold.columns.first().map_or(0, |c| c.nulls.len());
+    let rows = gold.columns.first().map_or(0, |c| c.rows);
     let same_width = gold.columns.len() == actual.columns.len();
     let mut chosen = Chosen::new(gold.columns.len(), actual.columns.len());
     for exact_pass in [true, false] {

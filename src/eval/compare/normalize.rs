@@ -96,11 +96,11 @@ pub(crate) struct Column<'a> {
     pub(crate) data: Data<'a>,
     /// Content-based reading of a text column, when every non-null value parses.
     pub(crate) content: Option<Data<'a>>,
+    /// How many cells the column has.
+    pub(crate) rows: usize,
+    /// Which cells are null, one flag per cell; empty when none is (the usual column, which
+    /// so costs no mask: fresh memory costs about half a millisecond per megabyte here).
     pub(crate) nulls: Vec<bool>,
-    /// The cell hashes of a text column (empty for other columns), computed while reading:
-    /// hashing text costs more than keeping the hashes, hashing a number less (fresh memory
-    /// costs about half a millisecond per megabyte here).
-    pub(crate) text_hashes: Vec<u64>,
     /// The fingerprint of the declared reading's cells (the reading pass hashes every cell).
     pub(crate) fingerprint: Fingerprint,
     /// The declared reading's number bounds, when it is a number reading and the reading pass
@@ -155,7 +155,7 @@ impl<'a> Column<'a> {
     pub(crate) fn for_each_cell(&self, view: View, mut f: impl FnMut(Cell<'a>)) {
         let nulls = &self.nulls;
         match self.data(view) {
-            Data::Null => nulls.iter().for_each(|_| f(Cell::Null)),
+            Data::Null => (0..self.rows).for_each(|_| f(Cell::Null)),
             Data::Int(v) => each_cell(v, nulls, |x| Cell::Int(*x), f),
             Data::Float(v) => each_cell(v, nulls, |x| Cell::Float(*x), f),
             Data::Bool(v) => each_cell(v, nulls, |x| Cell::Bool(*x), f),
@@ -165,21 +165,19 @@ impl<'a> Column<'a> {
         }
     }
 
-    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order: a text
-    /// column's kept hashes, else its typed values hashed as [`Column::for_each_cell`] walks them.
+    /// Calls `f` with the hash ([`hash_cell`]) of every cell under `view`, in row order.
     pub(crate) fn for_each_hash(&self, view: View, mut f: impl FnMut(u64)) {
-        let kept =
-            matches!(self.data(view), Data::Text(_)) && self.text_hashes.len() == self.nulls.len();
-        if kept {
-            self.text_hashes.iter().for_each(|h| f(*h));
-        } else {
-            self.for_each_cell(view, |cell| f(hash_cell(cell)));
-        }
+        self.for_each_cell(view, |cell| f(hash_cell(cell)));
     }
 
-    /// Whether `null` marks row `row` (rows past the end read as null, as in [`Column::cell`]).
+    /// Whether some cell is null.
+    pub(crate) fn has_nulls(&self) -> bool {
+        !self.nulls.is_empty()
+    }
+
+    /// Whether row `row` is null (rows past the end read as null, as in [`Column::cell`]).
     fn is_null(&self, row: usize) -> bool {
-        self.nulls.get(row).copied().unwrap_or(true)
+        row >= self.rows || self.nulls.get(row).copied().unwrap_or(false)
     }
 
     /// The cell at `row` under `view`.
@@ -205,6 +203,10 @@ fn each_cell<'a, T>(
     cell: impl Fn(&T) -> Cell<'a>,
     mut f: impl FnMut(Cell<'a>),
 ) {
+    if nulls.is_empty() {
+        values.iter().for_each(|value| f(cell(value)));
+        return;
+    }
     for (value, null) in values.iter().zip(nulls) {
         f(if *null { Cell::Null } else { cell(value) });
     }
@@ -260,7 +262,7 @@ impl Sweep<'_, '_> {
     /// Sets `differs[k]` where the cells differ; `same` compares two non-null cells.
     fn run(&self, differs: &mut [bool], same: impl Fn(usize, usize) -> bool) {
         let pairs = self.partner.iter().zip(differs.iter_mut()).enumerate();
-        if !self.gold.nulls.contains(&true) && !self.actual.nulls.contains(&true) {
+        if !self.gold.has_nulls() && !self.actual.has_nulls() {
             // No nulls on either side (the usual column): no null mask to gather.
             for (k, (&a, differ)) in pairs {
                 if a != NO_PARTNER && !*differ {
@@ -633,14 +635,24 @@ pub(crate) fn hash_text(s: &str) -> u64 {
     fold_multiply(P1 ^ bytes.len() as u64, last ^ P0)
 }
 
-/// Up to eight bytes as a little-endian word (zero-padded).
+/// Up to eight bytes as a little-endian word, zero-padded: one or two loads, not a loop.
 #[inline]
 fn word(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .take(8)
-        .rev()
-        .fold(0, |word, b| (word << 8) | u64::from(*b))
+    if let Some(head) = bytes.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        // Two overlapping loads: the bytes they share are the same, so or-ing them is exact.
+        let head = u64::from(u32::from_le_bytes(*head));
+        let tail = u64::from(u32::from_le_bytes(*tail));
+        return head | tail << (8 * (bytes.len() - 4));
+    }
+    match bytes {
+        [] => 0,
+        [a] => u64::from(*a),
+        [a, b] => u64::from(*a) | u64::from(*b) << 8,
+        [a, b, c, ..] => u64::from(*a) | u64::from(*b) << 8 | u64::from(*c) << 16,
+    }
 }
 
 /// The 128-bit product of two words, its halves xored.

@@ -417,7 +417,7 @@ fn fold(columns: &[Column], mapped: impl Iterator<Item = (usize, View)> + Clone)
     let rows = mapped
         .clone()
         .find_map(|(col, _)| columns.get(col))
-        .map_or(0, |c| c.nulls.len());
+        .map_or(0, |c| c.rows);
     let mut out = vec![ROW_HASH_SEED; rows];
     for (position, (col, view)) in mapped.enumerate() {
         let Some(column) = columns.get(col) else {

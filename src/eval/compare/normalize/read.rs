@@ -137,9 +137,10 @@ struct Reader<'a> {
     step: usize,
     /// The values read so far by that attempt; `None` once the ladder has run out.
     data: Option<Data<'a>>,
+    /// How many cells the attempt has read.
+    taken: usize,
+    /// Which of them are null; empty until the first null.
     nulls: Vec<bool>,
-    /// A text reading's cell hashes.
-    text_hashes: Vec<u64>,
     fingerprint: Fingerprint,
     /// A number reading's non-null values: how many, the least and the greatest.
     extent: Extent,
@@ -204,8 +205,8 @@ impl<'a> Reader<'a> {
             ladder,
             step: 0,
             data: None,
+            taken: 0,
             nulls: Vec::new(),
-            text_hashes: Vec::new(),
             fingerprint: Fingerprint::default(),
             extent: Extent::default(),
             count,
@@ -227,9 +228,8 @@ impl<'a> Reader<'a> {
             Attempt::Timestamp => Data::Timestamp(Vec::with_capacity(count)),
             Attempt::Text => Data::Text(Vec::with_capacity(count)),
         });
-        let text = attempt == Some(Attempt::Text);
-        self.text_hashes = Vec::with_capacity(if text { count } else { 0 });
-        self.nulls = Vec::with_capacity(count);
+        self.taken = 0;
+        self.nulls = Vec::new();
         self.fingerprint = Fingerprint::default();
         self.extent = Extent::default();
     }
@@ -279,10 +279,24 @@ impl<'a> Reader<'a> {
     fn take(&mut self, cell: Option<&'a str>) -> Option<u64> {
         let data = self.data.as_mut()?;
         let hash = match cell {
-            None => push_null(data, &mut self.text_hashes),
-            Some(s) => push_value(data, s, &mut self.text_hashes, &mut self.extent)?,
+            None => {
+                if self.nulls.is_empty() {
+                    // The first null: every cell before it was not.
+                    self.nulls = Vec::with_capacity(self.count);
+                    self.nulls.resize(self.taken, false);
+                }
+                self.nulls.push(true);
+                push_null(data)
+            }
+            Some(s) => {
+                let hash = push_value(data, s, &mut self.extent)?;
+                if !self.nulls.is_empty() {
+                    self.nulls.push(false);
+                }
+                hash
+            }
         };
-        self.nulls.push(cell.is_none());
+        self.taken += 1;
         self.fingerprint.add(hash);
         Some(hash)
     }
@@ -292,15 +306,8 @@ impl<'a> Reader<'a> {
         let data = self.data.unwrap_or(Data::Null);
         // Without a non-null value the column reads as null (its cells hash as nulls either
         // way, so the fingerprint holds).
-        let data = if self.nulls.iter().all(|null| *null) {
-            Data::Null
-        } else {
-            data
-        };
-        let text_hashes = match data {
-            Data::Text(_) => self.text_hashes,
-            _ => Vec::new(),
-        };
+        let all_null = self.nulls.len() == self.taken && self.nulls.iter().all(|null| *null);
+        let data = if all_null { Data::Null } else { data };
         let bounds = match data {
             Data::Int(_) => Some(self.extent.bounds(|key| key as f64)),
             Data::Float(_) => Some(self.extent.bounds(from_total_key)),
@@ -309,8 +316,8 @@ impl<'a> Reader<'a> {
         Column {
             data,
             content: None,
+            rows: self.taken,
             nulls: self.nulls,
-            text_hashes,
             fingerprint: self.fingerprint,
             bounds,
         }
@@ -319,17 +326,14 @@ impl<'a> Reader<'a> {
 
 /// Appends a null cell (a default value) and returns its hash.
 #[inline]
-fn push_null(data: &mut Data, text_hashes: &mut Vec<u64>) -> u64 {
+fn push_null(data: &mut Data) -> u64 {
     match data {
         Data::Null => {}
         Data::Int(v) | Data::Timestamp(v) => v.push(0),
         Data::Float(v) => v.push(0.0),
         Data::Bool(v) => v.push(false),
         Data::Date(v) => v.push(0),
-        Data::Text(v) => {
-            v.push("");
-            text_hashes.push(NULL_HASH);
-        }
+        Data::Text(v) => v.push(""),
     }
     NULL_HASH
 }
@@ -337,12 +341,7 @@ fn push_null(data: &mut Data, text_hashes: &mut Vec<u64>) -> u64 {
 /// Appends the value `s` reads as and returns its hash; `None` (and nothing appended) when it
 /// does not read.
 #[inline]
-fn push_value<'a>(
-    data: &mut Data<'a>,
-    s: &'a str,
-    text_hashes: &mut Vec<u64>,
-    extent: &mut Extent,
-) -> Option<u64> {
+fn push_value<'a>(data: &mut Data<'a>, s: &'a str, extent: &mut Extent) -> Option<u64> {
     Some(match data {
         Data::Null => NULL_HASH,
         Data::Int(v) => {
@@ -360,9 +359,7 @@ fn push_value<'a>(
         Data::Timestamp(v) => keep(v, parse_timestamp(s)?, hash_timestamp),
         Data::Text(v) => {
             v.push(s);
-            let hash = hash_text(s);
-            text_hashes.push(hash);
-            hash
+            hash_text(s)
         }
     })
 }
@@ -418,11 +415,9 @@ mod tests {
     }
 
     #[test]
-    fn a_text_column_keeps_its_content_reading_and_its_cell_hashes() {
+    fn a_text_column_keeps_its_content_reading() {
         let column = read("STRING", &[Some("2024-01-02"), None]);
         assert_eq!(column.content, Some(Data::Date(vec![19_724, 0])));
-        let expected = [hash_text("2024-01-02"), NULL_HASH];
-        assert_eq!(column.text_hashes, expected);
         assert_eq!(read("STRING", &[Some("a"), Some("1")]).content, None);
     }
 
@@ -539,7 +534,12 @@ mod tests {
                 "{context}"
             );
             let nulls: Vec<bool> = cells.iter().map(Option::is_none).collect();
-            assert_eq!(column.nulls, nulls, "{context}");
+            let mask = if nulls.contains(&true) {
+                nulls
+            } else {
+                Vec::new()
+            };
+            assert_eq!((column.rows, &column.nulls), (height, &mask), "{context}");
             let mut walked = Fingerprint::default();
             column.for_each_hash(View::Declared, |h| walked.add(h));
             assert_eq!(column.fingerprint, walked, "{context}");
@@ -560,11 +560,6 @@ mod tests {
                     !matches!(attempt, Attempt::Int | Attempt::Float),
                     "{context}"
                 );
-            }
-            if attempt == Attempt::Text {
-                let mut hashes = Vec::new();
-                column.for_each_cell(View::Declared, |cell| hashes.push(hash_cell(cell)));
-                assert_eq!(column.text_hashes, hashes, "{context}");
             }
         }
         let mut walked = vec![ROW_HASH_SEED; height];
