@@ -384,28 +384,37 @@ fn parse_float(s: &str) -> Option<f64> {
     Some(if v == 0.0 { 0.0 } else { v })
 }
 
-/// `[sign]digits[.digits]` with at most 15 digits in all, read by hand: the digits as an
-/// integer and the power of ten are both exact in `f64`, so one division rounds correctly and
-/// gives the value `str::parse` gives (Clinger's fast path). `None` for anything else.
+/// `[sign]digits[.digits]` with at most 15 digits in all, read by hand in one pass: the digits
+/// as an integer and the power of ten are both exact in `f64`, so one division rounds correctly
+/// and gives the value `str::parse` gives (Clinger's fast path). `None` for anything else.
 #[inline]
 fn parse_short_decimal(s: &str) -> Option<f64> {
     let (negative, body) = split_sign(s.as_bytes());
-    let (whole, fraction) = match body.iter().position(|b| *b == b'.') {
-        Some(dot) => (body.get(..dot)?, body.get(dot + 1..)?),
-        None => (body, &[][..]),
-    };
-    let has_dot = whole.len() < body.len();
-    if whole.is_empty() || (has_dot && fraction.is_empty()) || whole.len() + fraction.len() > 15 {
-        return None;
-    }
     let mut mantissa = 0u64;
-    for b in whole.iter().chain(fraction) {
-        if !b.is_ascii_digit() {
+    let mut dot = None;
+    for (i, b) in body.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            // Wraps only past 19 digits, which are refused below.
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(digit));
+        } else if *b == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
             return None;
         }
-        mantissa = mantissa * 10 + u64::from(b - b'0');
     }
-    let magnitude = mantissa as f64 / POWERS_OF_TEN.get(fraction.len())?;
+    let (digits, fraction) = match dot {
+        // A dot needs digits on both sides.
+        Some(0) => return None,
+        Some(i) if i + 1 == body.len() => return None,
+        Some(i) => (body.len() - 1, body.len() - 1 - i),
+        None => (body.len(), 0),
+    };
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    // Below 10^15, so exact as an `i64` and as an `f64`.
+    let magnitude = mantissa as i64 as f64 / POWERS_OF_TEN.get(fraction)?;
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -424,41 +433,39 @@ fn parse_bool(s: &str) -> Option<bool> {
 /// format parser costs ten times more per value).
 #[inline]
 fn parse_date(s: &str) -> Option<i32> {
-    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() {
-        let year = i64::from(digits(&[*y0, *y1, *y2, *y3])?);
-        let month = digits(&[*m0, *m1])?;
-        let day = digits(&[*d0, *d1])?;
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return None;
-        }
-        return i32::try_from(days_from_civil(year, month, day)).ok();
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *s.as_bytes() {
+        let year = digits(&[y0, y1, y2, y3])?;
+        let month = digits(&[m0, m1])?;
+        let day = digits(&[d0, d1])?;
+        return days_since_epoch(year, month, day);
     }
     let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
     i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
 }
 
+/// Days since 1970-01-01 of year `year` (0–9999), month `month`, day `day` of the proleptic
+/// Gregorian calendar; `None` when there is no such day. Month tables and the leap-year count
+/// before the year, in unsigned arithmetic (its divisions by constants are multiplies).
 #[inline]
-fn days_in_month(year: i64, month: u32) -> u32 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+fn days_since_epoch(year: u32, month: u32, day: u32) -> Option<i32> {
+    /// Days in each month, and before each month, of a common year (index 0 unused).
+    const DAYS: [u32; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    const BEFORE: [u32; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    /// Days from 0000-01-01 to 1970-01-01.
+    const EPOCH: i64 = 719_528;
+    // For a multiple of 4: a multiple of 100 is one of 25, a multiple of 400 one of 16.
+    let leap = u32::from(year % 4 == 0 && (year % 25 != 0 || year % 16 == 0));
+    let (days, before) = (DAYS.get(month as usize)?, BEFORE.get(month as usize)?);
+    let last = days + if month == 2 { leap } else { 0 };
+    if day < 1 || day > last {
+        return None;
     }
-}
-
-/// Days since 1970-01-01 of a valid proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-#[inline(always)]
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    // Leap days in years 0 ..= year - 1 (year 0 is one).
+    let leap_days = (year + 3) / 4 - (year + 99) / 100 + (year + 399) / 400;
+    let leap_this_year = if month > 2 { leap } else { 0 };
+    let since_year_0 = year * 365 + leap_days + before + leap_this_year + day - 1;
+    i32::try_from(i64::from(since_year_0) - EPOCH).ok()
 }
 
 /// The value of ASCII decimal digits; `None` when one is not a digit.
@@ -741,6 +748,21 @@ mod tests {
     }
 
     #[test]
+    fn every_day_of_every_four_digit_year_reads_as_chrono_counts_it() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for year in 0..=9999 {
+            for month in 0..=13 {
+                for day in [0, 1, 2, 15, 27, 28, 29, 30, 31, 32] {
+                    let expected = NaiveDate::from_ymd_opt(year, month, day)
+                        .map(|d| d.signed_duration_since(epoch).num_days());
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(parse_date(&text).map(i64::from), expected, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn numbers_read_by_hand_equal_what_str_parse_reads() {
         let mut samples: Vec<String> = [
             "0",
@@ -788,6 +810,14 @@ mod tests {
             if let Some(v) = parse_short_decimal(s) {
                 let std: Option<f64> = s.parse().ok();
                 assert_eq!(Some(v.to_bits()), std.map(f64::to_bits), "{s:?}");
+            }
+            // And the hand reader takes every `[sign]digits[.digits]` of up to 15 digits.
+            let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+            let (whole, fraction) = body.split_once('.').unwrap_or((body, "1"));
+            let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+            let count = body.bytes().filter(u8::is_ascii_digit).count();
+            if all_digits(whole) && all_digits(fraction) && count <= 15 {
+                assert!(parse_short_decimal(s).is_some(), "{s:?}");
             }
         }
         assert_eq!(parse_float("0.07"), Some(0.07));
