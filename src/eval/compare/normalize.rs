@@ -1,7 +1,8 @@
 //! Typed normalization of one result column, done once per column before any comparison.
 //!
 //! Each column becomes a compact vector of one representation chosen from its Databricks type
-//! name (integers, floats, booleans, dates, timestamps in UTC, trimmed text), plus a null mask.
+//! name (integers, floats, booleans, dates, timestamps in UTC, trimmed text), plus a null mask
+//! when some value is null.
 //! A text column whose every value reads as a number (or as a date/timestamp) also keeps that
 //! reading as an alternative, so `"42"` in a STRING column can meet `42` in a LONG column when
 //! the two sides' types differ. A value that does not parse as its declared type demotes the
