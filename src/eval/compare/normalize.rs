@@ -456,14 +456,15 @@ fn days_since_epoch(year: u32, month: u32, day: u32) -> Option<i32> {
     /// Days from 0000-01-01 to 1970-01-01.
     const EPOCH: i64 = 719_528;
     // For a multiple of 4: a multiple of 100 is one of 25, a multiple of 400 one of 16.
-    let leap = u32::from(year % 4 == 0 && (year % 25 != 0 || year % 16 == 0));
+    let leap =
+        u32::from(year.is_multiple_of(4) && (!year.is_multiple_of(25) || year.is_multiple_of(16)));
     let (days, before) = (DAYS.get(month as usize)?, BEFORE.get(month as usize)?);
     let last = days + if month == 2 { leap } else { 0 };
     if day < 1 || day > last {
         return None;
     }
     // Leap days in years 0 ..= year - 1 (year 0 is one).
-    let leap_days = (year + 3) / 4 - (year + 99) / 100 + (year + 399) / 400;
+    let leap_days = year.div_ceil(4) - year.div_ceil(100) + year.div_ceil(400);
     let leap_this_year = if month > 2 { leap } else { 0 };
     let since_year_0 = year * 365 + leap_days + before + leap_this_year + day - 1;
     i32::try_from(i64::from(since_year_0) - EPOCH).ok()
