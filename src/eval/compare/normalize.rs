@@ -99,8 +99,8 @@ pub(crate) struct Column<'a> {
     pub(crate) content: Option<Data<'a>>,
     /// How many cells the column has.
     pub(crate) rows: usize,
-    /// Which cells are null, one flag per cell; empty when none is (the usual column, which
-    /// so costs no mask: fresh memory costs about half a millisecond per megabyte here).
+    /// Which cells are null, one flag per cell; empty when no cell is (the usual column: no
+    /// mask to fill, and fresh memory costs about half a millisecond per megabyte here).
     pub(crate) nulls: Vec<bool>,
     /// The fingerprint of the declared reading's cells (the reading pass hashes every cell).
     pub(crate) fingerprint: Fingerprint,
