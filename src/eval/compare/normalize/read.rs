@@ -8,7 +8,7 @@
 //! `2.5` in its first row costs nothing more; text reads everything). The pass hashes each
 //! cell as it reads it, which gives every column's fingerprint and every row's hash without
 //! walking the values again. A text column also gets a *content* reading (numbers, else
-//! dates, else timestamps) when every value reads as one, and keeps its cell hashes.
+//! dates, else timestamps) when every value reads as one.
 
 use super::{
     Column, Data, Fingerprint, Kind, NULL_HASH, NumberBounds, ROW_HASH_SEED, Table, View,
