@@ -12,6 +12,7 @@
 mod mapping;
 mod normalize;
 mod rows;
+mod scratch;
 mod sort;
 
 use serde::Serialize;

@@ -13,6 +13,7 @@ use super::normalize::{
     Cell, Column, Data, Family, Fingerprint, NumberBounds, Table, Tolerance, View,
 };
 use super::rows::Pair;
+use super::scratch::Pooled;
 use super::sort::sorted_by_hash;
 
 /// At most this many complete assignments are verified before falling back (only columns with
@@ -54,9 +55,9 @@ impl<'s, 'a> Side<'s, 'a> {
         f
     }
 
-    fn sorted_hashes(&self, col: usize, view: View) -> Vec<u64> {
+    fn sorted_hashes(&self, col: usize, view: View) -> Pooled<u64> {
         let c = &self.columns[col];
-        let mut hashes = Vec::with_capacity(c.rows);
+        let mut hashes = Pooled::with_capacity(c.rows);
         c.for_each_hash(view, |h| hashes.push(h));
         sorted_by_hash(hashes.iter().copied(), |h| *h)
     }

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
+use super::scratch::Pooled;
 use crate::model::result::{ResultColumn, Rows};
 
 mod read;
@@ -19,20 +20,21 @@ mod read;
 /// Micro-seconds in a day: dates compare with timestamps at UTC midnight.
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// The values of one column in one representation; null positions hold a default.
+/// The values of one column in one representation; null positions hold a default. The
+/// buffers go back to the thread's pool for the next comparison ([`Pooled`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Data<'a> {
     /// Every value is null (or the column is typed `NULL`).
     Null,
-    Int(Vec<i64>),
-    Float(Vec<f64>),
-    Bool(Vec<bool>),
+    Int(Pooled<i64>),
+    Float(Pooled<f64>),
+    Bool(Pooled<bool>),
     /// Days since 1970-01-01.
-    Date(Vec<i32>),
+    Date(Pooled<i32>),
     /// Micro-seconds since the epoch, UTC.
-    Timestamp(Vec<i64>),
+    Timestamp(Pooled<i64>),
     /// Trimmed text, borrowed from the result.
-    Text(Vec<&'a str>),
+    Text(Pooled<&'a str>),
 }
 
 /// The family a representation belongs to: only columns of one family are compared.
@@ -101,7 +103,7 @@ pub(crate) struct Column<'a> {
     pub(crate) rows: usize,
     /// Which cells are null, one flag per cell; empty when no cell is (the usual column: no
     /// mask to fill, and fresh memory costs about half a millisecond per megabyte here).
-    pub(crate) nulls: Vec<bool>,
+    pub(crate) nulls: Pooled<bool>,
     /// The fingerprint of the declared reading's cells (the reading pass hashes every cell).
     pub(crate) fingerprint: Fingerprint,
     /// The declared reading's number bounds, when it is a number reading and the reading pass
@@ -118,7 +120,7 @@ pub(crate) struct Table<'a> {
     /// Per row, the hash of its cells in every column in order, each read as declared: the
     /// row hash the row match folds under the identity mapping ([`ROW_HASH_SEED`]), computed
     /// by the reading pass.
-    pub(crate) row_hashes: Vec<u64>,
+    pub(crate) row_hashes: Pooled<u64>,
 }
 
 impl<'a> Table<'a> {
@@ -700,20 +702,23 @@ mod tests {
     #[test]
     fn a_decimal_with_a_zero_fraction_is_an_exact_integer() {
         let r = rows(&[Some("10.00"), Some("-3"), None]);
-        assert_eq!(column("DECIMAL(10,2)", &r).data, Data::Int(vec![10, -3, 0]));
+        assert_eq!(
+            column("DECIMAL(10,2)", &r).data,
+            Data::Int(vec![10, -3, 0].into())
+        );
     }
 
     #[test]
     fn a_value_that_does_not_parse_demotes_the_column_to_trimmed_text() {
         let r = rows(&[Some("1"), Some(" n/a ")]);
-        assert_eq!(column("LONG", &r).data, Data::Text(vec!["1", "n/a"]));
+        assert_eq!(column("LONG", &r).data, Data::Text(vec!["1", "n/a"].into()));
     }
 
     #[test]
     fn a_numeric_text_column_keeps_a_numeric_reading() {
         let r = rows(&[Some("1.5"), Some("2")]);
         let c = column("STRING", &r);
-        assert_eq!(c.content, Some(Data::Float(vec![1.5, 2.0])));
+        assert_eq!(c.content, Some(Data::Float(vec![1.5, 2.0].into())));
     }
 
     #[test]

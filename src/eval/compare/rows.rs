@@ -14,6 +14,7 @@ use std::ops::Range;
 use super::normalize::{
     Column, NO_PARTNER, ROW_HASH_SEED, Tolerance, View, compare_cells, mark_differing, row_add,
 };
+use super::scratch::Pooled;
 use super::sort::sorted_by_hash;
 
 /// One gold column matched to one actual column, and how their cells are read.
@@ -161,7 +162,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         let mut left = Leftovers::default();
         // One gold row and one actual row with the same hash: the usual case, recorded as the
         // gold row's partner and verified below.
-        let mut partner = vec![NO_PARTNER; gold_rows.len()];
+        let mut partner = Pooled::filled(NO_PARTNER, gold_rows.len());
         let (mut i, mut j) = (0, 0);
         while i < g.keys.len() && j < a.keys.len() {
             match g.hash(i).cmp(&a.hash(j)) {
@@ -209,7 +210,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         partner: &[usize],
         tol: Tolerance,
     ) -> Vec<(usize, usize)> {
-        let mut differs = vec![false; partner.len()];
+        let mut differs = Pooled::filled(false, partner.len());
         for p in self.pairs {
             mark_differing(
                 (&self.gold[p.gold], p.gold_view),
@@ -222,7 +223,7 @@ impl<'s, 'a> Frame<'s, 'a> {
         }
         partner
             .iter()
-            .zip(&differs)
+            .zip(differs.iter())
             .enumerate()
             .filter(|(_, (a, differ))| **a != NO_PARTNER && **differ)
             .map(|(k, (a, _))| (first + k, *a))
@@ -359,7 +360,7 @@ impl<'s, 'a> Frame<'s, 'a> {
 /// sorting traffic; rows whose hashes share the high bits form one run, which is verified
 /// pair by pair like any run of equal hashes.
 struct Keyed {
-    keys: Vec<u64>,
+    keys: Pooled<u64>,
     first: usize,
     /// The low bits that hold the row offset.
     row_mask: u64,

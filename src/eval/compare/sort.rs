@@ -4,42 +4,46 @@
 //! the order `sort_unstable` gives, in a fraction of its time on large inputs; skewed keys
 //! only make the buckets larger, never the order different.
 
+use super::scratch::{Pooled, Recycle};
+
 /// Below this many values a plain `sort_unstable` is as fast.
 const BUCKET_SORT_MIN: usize = 1 << 12;
 
 /// `values` sorted ascending, where `key` is the leading field of `T`'s order (the whole value,
-/// or the hash of a `(hash, row)` pair): buckets by the key's top bits, then sorts each bucket.
+/// or the hash bits of a packed `hash | row` key): buckets by the key's top bits, then sorts
+/// each bucket.
 /// The values are produced twice (counted, then placed), so no unsorted copy is stored.
-pub(crate) fn sorted_by_hash<T, I>(values: I, key: impl Fn(&T) -> u64) -> Vec<T>
+pub(crate) fn sorted_by_hash<T, I>(values: I, key: impl Fn(&T) -> u64) -> Pooled<T>
 where
-    T: Copy + Ord,
+    T: Copy + Ord + Recycle,
     I: ExactSizeIterator<Item = T> + Clone,
 {
     let len = values.len();
     let Some(filler) = values.clone().next() else {
-        return Vec::new();
+        return Pooled::default();
     };
     if len < BUCKET_SORT_MIN {
-        let mut sorted: Vec<T> = values.collect();
+        let mut sorted = Pooled::with_capacity(len);
+        sorted.extend(values);
         sorted.sort_unstable();
         return sorted;
     }
     // About eight values per bucket, at most 2^16 buckets.
     let bits = (len / 8).ilog2().clamp(1, 16);
     let bucket = |v: &T| (key(v) >> (64 - bits)) as usize;
-    let mut ends = vec![0usize; 1 << bits];
+    let mut ends = Pooled::filled(0usize, 1 << bits);
     for v in values.clone() {
         ends[bucket(&v)] += 1;
     }
     let largest = ends.iter().copied().max().unwrap_or(0);
-    let mut next = Vec::with_capacity(ends.len());
+    let mut next = Pooled::with_capacity(ends.len());
     let mut total = 0;
-    for end in &mut ends {
+    for end in ends.iter_mut() {
         next.push(total);
         total += *end;
         *end = total;
     }
-    let mut sorted = vec![filler; total];
+    let mut sorted = Pooled::filled(filler, total);
     for v in values {
         let slot = &mut next[bucket(&v)];
         sorted[*slot] = v;
@@ -52,7 +56,7 @@ where
         return sorted;
     }
     let mut start = 0;
-    for &end in &ends {
+    for &end in ends.iter() {
         sorted[start..end].sort_unstable();
         start = end;
     }
@@ -92,20 +96,21 @@ mod tests {
             let mut expected = values.clone();
             expected.sort_unstable();
             let sorted = sorted_by_hash(values.iter().copied(), |v| *v);
-            assert_eq!(sorted, expected, "{n} values");
+            assert_eq!(*sorted, expected, "{n} values");
         }
     }
 
     #[test]
-    fn pairs_with_equal_hashes_come_out_ordered_by_row() {
-        let pairs: Vec<(u64, usize)> = pseudo_random(20_000, 3)
+    fn keys_with_equal_hashes_come_out_ordered_by_row() {
+        // Packed as the row match packs them: the hash's high bits above the row.
+        let keys: Vec<u64> = pseudo_random(20_000, 3)
             .into_iter()
             .enumerate()
-            .map(|(row, h)| ((h % 97) << 57, 20_000 - row))
+            .map(|(row, h)| ((h % 97) << 57) | (20_000 - row) as u64)
             .collect();
-        let mut expected = pairs.clone();
+        let mut expected = keys.clone();
         expected.sort_unstable();
-        assert_eq!(sorted_by_hash(pairs.into_iter(), |p| p.0), expected);
+        assert_eq!(*sorted_by_hash(keys.into_iter(), |k| *k), expected);
     }
 
     #[test]
@@ -113,6 +118,6 @@ mod tests {
         let values: Vec<u64> = (0..10_000u64).map(|i| i % 3).collect();
         let mut expected = values.clone();
         expected.sort_unstable();
-        assert_eq!(sorted_by_hash(values.into_iter(), |v| *v), expected);
+        assert_eq!(*sorted_by_hash(values.into_iter(), |v| *v), expected);
     }
 }

@@ -16,6 +16,7 @@ use super::{
     hash_timestamp, parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add,
     trim,
 };
+use crate::eval::compare::scratch::Pooled;
 use crate::model::result::{ResultColumn, Rows};
 
 /// One representation a reading attempts.
@@ -66,7 +67,7 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
         .iter()
         .map(|c| Reader::new(ladder(&c.type_name), count))
         .collect();
-    let mut row_hashes = Vec::with_capacity(count);
+    let mut row_hashes = Pooled::with_capacity(count);
     // Rows before this one hashed a reading some column has since moved on from.
     let mut stale_rows = 0;
     for (r, row) in rows.iter().take(count).enumerate() {
@@ -140,7 +141,7 @@ struct Reader<'a> {
     /// How many cells the attempt has read.
     taken: usize,
     /// Which of them are null; empty until the first null.
-    nulls: Vec<bool>,
+    nulls: Pooled<bool>,
     fingerprint: Fingerprint,
     /// A number reading's non-null values: how many, the least and the greatest.
     extent: Extent,
@@ -206,7 +207,7 @@ impl<'a> Reader<'a> {
             step: 0,
             data: None,
             taken: 0,
-            nulls: Vec::new(),
+            nulls: Pooled::default(),
             fingerprint: Fingerprint::default(),
             extent: Extent::default(),
             count,
@@ -221,15 +222,15 @@ impl<'a> Reader<'a> {
         let attempt = self.ladder.get(self.step).copied();
         self.data = attempt.map(|attempt| match attempt {
             Attempt::Null => Data::Null,
-            Attempt::Int => Data::Int(Vec::with_capacity(count)),
-            Attempt::Float => Data::Float(Vec::with_capacity(count)),
-            Attempt::Bool => Data::Bool(Vec::with_capacity(count)),
-            Attempt::Date => Data::Date(Vec::with_capacity(count)),
-            Attempt::Timestamp => Data::Timestamp(Vec::with_capacity(count)),
-            Attempt::Text => Data::Text(Vec::with_capacity(count)),
+            Attempt::Int => Data::Int(Pooled::with_capacity(count)),
+            Attempt::Float => Data::Float(Pooled::with_capacity(count)),
+            Attempt::Bool => Data::Bool(Pooled::with_capacity(count)),
+            Attempt::Date => Data::Date(Pooled::with_capacity(count)),
+            Attempt::Timestamp => Data::Timestamp(Pooled::with_capacity(count)),
+            Attempt::Text => Data::Text(Pooled::with_capacity(count)),
         });
         self.taken = 0;
-        self.nulls = Vec::new();
+        self.nulls = Pooled::default();
         self.fingerprint = Fingerprint::default();
         self.extent = Extent::default();
     }
@@ -282,7 +283,7 @@ impl<'a> Reader<'a> {
             None => {
                 if self.nulls.is_empty() {
                     // The first null: every cell before it was not.
-                    self.nulls = Vec::with_capacity(self.count);
+                    self.nulls = Pooled::with_capacity(self.count);
                     self.nulls.resize(self.taken, false);
                 }
                 self.nulls.push(true);
@@ -400,15 +401,15 @@ mod tests {
     fn a_column_reads_as_the_first_kind_of_its_ladder_that_reads_every_value() {
         assert_eq!(
             read("LONG", &[Some("1"), None, Some("3")]).data,
-            Data::Int(vec![1, 0, 3])
+            Data::Int(vec![1, 0, 3].into())
         );
         assert_eq!(
             read("LONG", &[Some("1"), Some("2.5")]).data,
-            Data::Float(vec![1.0, 2.5])
+            Data::Float(vec![1.0, 2.5].into())
         );
         assert_eq!(
             read("LONG", &[Some("1"), Some("2.5"), Some(" x ")]).data,
-            Data::Text(vec!["1", "2.5", "x"])
+            Data::Text(vec!["1", "2.5", "x"].into())
         );
         assert_eq!(read("DATE", &[None, None]).data, Data::Null);
         assert_eq!(read("VOID", &[Some("1")]).data, Data::Null);
@@ -417,7 +418,7 @@ mod tests {
     #[test]
     fn a_text_column_keeps_its_content_reading() {
         let column = read("STRING", &[Some("2024-01-02"), None]);
-        assert_eq!(column.content, Some(Data::Date(vec![19_724, 0])));
+        assert_eq!(column.content, Some(Data::Date(vec![19_724, 0].into())));
         assert_eq!(read("STRING", &[Some("a"), Some("1")]).content, None);
     }
 
@@ -476,12 +477,12 @@ mod tests {
         }
         match attempt {
             Attempt::Null => Data::Null,
-            Attempt::Int => Data::Int(each(cells, parse_integer)),
-            Attempt::Float => Data::Float(each(cells, parse_float)),
-            Attempt::Bool => Data::Bool(each(cells, parse_bool)),
-            Attempt::Date => Data::Date(each(cells, parse_date)),
-            Attempt::Timestamp => Data::Timestamp(each(cells, parse_timestamp)),
-            Attempt::Text => Data::Text(each(cells, Some)),
+            Attempt::Int => Data::Int(each(cells, parse_integer).into()),
+            Attempt::Float => Data::Float(each(cells, parse_float).into()),
+            Attempt::Bool => Data::Bool(each(cells, parse_bool).into()),
+            Attempt::Date => Data::Date(each(cells, parse_date).into()),
+            Attempt::Timestamp => Data::Timestamp(each(cells, parse_timestamp).into()),
+            Attempt::Text => Data::Text(each(cells, Some).into()),
         }
     }
 
@@ -539,7 +540,7 @@ mod tests {
             } else {
                 Vec::new()
             };
-            assert_eq!((column.rows, &column.nulls), (height, &mask), "{context}");
+            assert_eq!((column.rows, &*column.nulls), (height, &mask), "{context}");
             let mut walked = Fingerprint::default();
             column.for_each_hash(View::Declared, |h| walked.add(h));
             assert_eq!(column.fingerprint, walked, "{context}");
@@ -570,7 +571,7 @@ mod tests {
                 row += 1;
             });
         }
-        assert_eq!(read_table.row_hashes, walked, "{context}: row hashes");
+        assert_eq!(*read_table.row_hashes, walked, "{context}: row hashes");
     }
 
     #[test]
