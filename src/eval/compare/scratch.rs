@@ -82,14 +82,18 @@ impl Recycle for &str {
     }
 }
 
-/// The smallest buffer on `shelf` with room for `capacity` values.
+/// The smallest buffer on `shelf` with room for `capacity` values; of equal ones the last
+/// given back, which is the likeliest to be in memory still (a buffer reserved but never
+/// filled, say by a reading that moved along its ladder at once, has no pages yet).
 fn take_from<T>(shelf: &mut Shelf<T>, bytes: &mut usize, capacity: usize) -> Option<Vec<T>> {
     let (index, _) = shelf
         .iter()
         .enumerate()
+        .rev()
         .filter(|(_, buffer)| buffer.capacity() >= capacity)
         .min_by_key(|(_, buffer)| buffer.capacity())?;
-    let buffer = shelf.swap_remove(index);
+    // `remove` keeps the order in which the buffers came back.
+    let buffer = shelf.remove(index);
     *bytes -= size_of_buffer(&buffer);
     Some(buffer)
 }
@@ -111,7 +115,7 @@ fn give_to<T>(shelf: &mut Shelf<T>, bytes: &mut usize, mut buffer: Vec<T>) {
         else {
             return;
         };
-        *bytes -= size_of_buffer(&shelf.swap_remove(index));
+        *bytes -= size_of_buffer(&shelf.remove(index));
     }
 }
 
@@ -224,6 +228,17 @@ mod tests {
         // A larger request than any pooled buffer gets a new one.
         let third: Pooled<i64> = Pooled::with_capacity(5_000);
         assert_ne!(third.as_ptr(), buffer);
+    }
+
+    #[test]
+    fn of_equal_buffers_the_last_given_back_is_lent_first() {
+        let older: Pooled<f64> = Pooled::with_capacity(300);
+        let newer: Pooled<f64> = Pooled::with_capacity(300);
+        let newer_buffer = newer.as_ptr();
+        drop(older);
+        drop(newer);
+        let again: Pooled<f64> = Pooled::with_capacity(300);
+        assert_eq!(again.as_ptr(), newer_buffer);
     }
 
     #[test]
