@@ -16,6 +16,9 @@ use super::scratch::Pooled;
 use crate::model::result::{ResultColumn, Rows};
 
 mod read;
+mod text;
+
+pub(crate) use text::Texts;
 
 /// Micro-seconds in a day: dates compare with timestamps at UTC midnight.
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -33,8 +36,8 @@ pub(crate) enum Data<'a> {
     Date(Pooled<i32>),
     /// Micro-seconds since the epoch, UTC.
     Timestamp(Pooled<i64>),
-    /// Trimmed text, borrowed from the result.
-    Text(Pooled<&'a str>),
+    /// Trimmed text, kept in the result ([`Texts`]).
+    Text(Texts<'a>),
 }
 
 /// The family a representation belongs to: only columns of one family are compared.
@@ -164,7 +167,17 @@ impl<'a> Column<'a> {
             Data::Bool(v) => each_cell(v, nulls, |x| Cell::Bool(*x), f),
             Data::Date(v) => each_cell(v, nulls, |x| Cell::Date(*x), f),
             Data::Timestamp(v) => each_cell(v, nulls, |x| Cell::Timestamp(*x), f),
-            Data::Text(v) => each_cell(v, nulls, |x| Cell::Text(x), f),
+            Data::Text(texts) => {
+                let mut cells = texts.iter().map(Cell::Text);
+                if nulls.is_empty() {
+                    cells.for_each(f);
+                } else {
+                    for null in nulls.iter() {
+                        let cell = cells.next().unwrap_or(Cell::Null);
+                        f(if *null { Cell::Null } else { cell });
+                    }
+                }
+            }
         }
     }
 
@@ -195,7 +208,7 @@ impl<'a> Column<'a> {
             Data::Bool(v) => v.get(row).map_or(Cell::Null, |x| Cell::Bool(*x)),
             Data::Date(v) => v.get(row).map_or(Cell::Null, |x| Cell::Date(*x)),
             Data::Timestamp(v) => v.get(row).map_or(Cell::Null, |x| Cell::Timestamp(*x)),
-            Data::Text(v) => v.get(row).map_or(Cell::Null, |x| Cell::Text(x)),
+            Data::Text(texts) => texts.get(row).map_or(Cell::Null, Cell::Text),
         }
     }
 }
@@ -243,7 +256,7 @@ pub(crate) fn mark_differing(
         (Data::Bool(x), Data::Bool(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
         (Data::Date(x), Data::Date(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
         (Data::Timestamp(x), Data::Timestamp(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
-        (Data::Text(x), Data::Text(y)) => sweep.run(differs, |i, j| x.get(i) == y.get(j)),
+        (Data::Text(x), Data::Text(y)) => sweep.run(differs, |i, j| x.same(i, y, j)),
         _ => sweep.run(differs, |i, j| {
             compare_cells(g.cell(gv, i), a.cell(av, j), tol).is_eq()
         }),
@@ -684,6 +697,7 @@ pub(crate) fn mix(h: u64, v: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::text::tests::texts;
     use super::*;
 
     fn column<'a>(type_name: &str, rows: &'a Rows) -> Column<'a> {
@@ -711,7 +725,7 @@ mod tests {
     #[test]
     fn a_value_that_does_not_parse_demotes_the_column_to_trimmed_text() {
         let r = rows(&[Some("1"), Some(" n/a ")]);
-        assert_eq!(column("LONG", &r).data, Data::Text(vec!["1", "n/a"].into()));
+        assert_eq!(column("LONG", &r).data, Data::Text(texts(&["1", "n/a"])));
     }
 
     #[test]

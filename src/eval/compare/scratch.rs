@@ -35,8 +35,7 @@ pub(crate) struct Pool {
     u64s: Shelf<u64>,
     usizes: Shelf<usize>,
     bools: Shelf<bool>,
-    /// Text cells, held with their borrow erased (they are empty).
-    texts: Shelf<&'static str>,
+    pairs: Shelf<[u64; 2]>,
     bytes: usize,
 }
 
@@ -65,22 +64,15 @@ macro_rules! recycle {
     )*};
 }
 
-recycle!(i64 => i64s, f64 => f64s, i32 => i32s, u64 => u64s, usize => usizes, bool => bools);
-
-impl Recycle for &str {
-    fn take(pool: &mut Pool, capacity: usize) -> Option<Vec<Self>> {
-        // `Vec` is covariant: a buffer of `&'static str` serves any borrow.
-        take_from(&mut pool.texts, &mut pool.bytes, capacity)
-    }
-
-    fn give(pool: &mut Pool, mut values: Vec<Self>) {
-        values.clear();
-        // Collecting an emptied vector into one of a type of the same layout keeps its buffer
-        // (std collects such a `map` in place); no cell outlives the borrow it came with.
-        let erased: Vec<&'static str> = values.into_iter().map(|_| "").collect();
-        give_to(&mut pool.texts, &mut pool.bytes, erased)
-    }
-}
+recycle!(
+    i64 => i64s,
+    f64 => f64s,
+    i32 => i32s,
+    u64 => u64s,
+    usize => usizes,
+    bool => bools,
+    [u64; 2] => pairs,
+);
 
 /// The smallest buffer on `shelf` with room for `capacity` values; of equal ones the last
 /// given back, which is the likeliest to be in memory still (a buffer reserved but never
@@ -210,9 +202,9 @@ impl<T: Recycle + fmt::Debug> fmt::Debug for Pooled<T> {
 mod tests {
     use super::*;
 
-    /// What this thread's pool holds: (text and `i64` buffers, bytes in all).
+    /// What this thread's pool holds: (`i64` buffers, bytes in all).
     fn held() -> (usize, usize) {
-        POOL.with_borrow(|pool| (pool.texts.len() + pool.i64s.len(), pool.bytes))
+        POOL.with_borrow(|pool| (pool.i64s.len(), pool.bytes))
     }
 
     #[test]
@@ -239,19 +231,6 @@ mod tests {
         drop(newer);
         let again: Pooled<f64> = Pooled::with_capacity(300);
         assert_eq!(again.as_ptr(), newer_buffer);
-    }
-
-    #[test]
-    fn text_buffers_outlive_the_text_they_held() {
-        let buffer = {
-            let owned = String::from("city-7");
-            let mut cells: Pooled<&str> = Pooled::with_capacity(64);
-            cells.push(&owned);
-            cells.as_ptr() as usize
-        };
-        let again: Pooled<&str> = Pooled::with_capacity(64);
-        assert_eq!(again.as_ptr() as usize, buffer, "the buffer was not kept");
-        assert!(again.is_empty());
     }
 
     #[test]

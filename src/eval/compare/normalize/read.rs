@@ -11,10 +11,9 @@
 //! dates, else timestamps) when every value reads as one.
 
 use super::{
-    Column, Data, Fingerprint, Kind, NULL_HASH, NumberBounds, ROW_HASH_SEED, Table, View,
-    declared_kind, hash_bool, hash_cell, hash_date, hash_float, hash_int, hash_text,
-    hash_timestamp, parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add,
-    trim,
+    Column, Data, Fingerprint, Kind, NULL_HASH, NumberBounds, ROW_HASH_SEED, Table, Texts, View,
+    declared_kind, hash_bool, hash_cell, hash_date, hash_float, hash_int, hash_timestamp,
+    parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add, trim,
 };
 use crate::eval::compare::scratch::Pooled;
 use crate::model::result::{ResultColumn, Rows};
@@ -65,7 +64,8 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
     let count = count.min(rows.len());
     let mut readers: Vec<Reader> = columns
         .iter()
-        .map(|c| Reader::new(ladder(&c.type_name), count))
+        .enumerate()
+        .map(|(column, c)| Reader::new(ladder(&c.type_name), count, rows, column))
         .collect();
     let mut row_hashes = Pooled::with_capacity(count);
     // Rows before this one hashed a reading some column has since moved on from.
@@ -94,7 +94,7 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
         .map(|(c, reader)| {
             let mut column = reader.finish();
             if matches!(column.data, Data::Text(_)) {
-                column.content = content(|r| trimmed(rows, c, r), count);
+                column.content = content(|r| trimmed(rows, c, r), count, rows, c);
             }
             column
         })
@@ -120,11 +120,16 @@ fn trimmed(rows: &Rows, column: usize, count: usize) -> impl Iterator<Item = Opt
 
 /// The content reading of a text column whose first `r` trimmed cells `cells(r)` gives: the
 /// first attempt of [`CONTENT`] that reads every value, if one does.
-fn content<'a, I>(cells: impl Fn(usize) -> I, count: usize) -> Option<Data<'a>>
+fn content<'a, I>(
+    cells: impl Fn(usize) -> I,
+    count: usize,
+    rows: &'a Rows,
+    column: usize,
+) -> Option<Data<'a>>
 where
     I: Iterator<Item = Option<&'a str>>,
 {
-    let mut reader = Reader::new(CONTENT, count);
+    let mut reader = Reader::new(CONTENT, count, rows, column);
     for (r, cell) in cells(count).enumerate() {
         reader.read(cell, || cells(r))?;
     }
@@ -147,6 +152,9 @@ struct Reader<'a> {
     extent: Extent,
     /// How many cells the column has.
     count: usize,
+    /// The rows being read, and which column this is: a text reading keeps its cells there.
+    rows: &'a Rows,
+    column: usize,
 }
 
 /// The count and bounds of a number reading's non-null values, as `i64` keys: the values of
@@ -201,7 +209,7 @@ fn flip_magnitude_if_negative(bits: i64) -> i64 {
 }
 
 impl<'a> Reader<'a> {
-    fn new(ladder: &'static [Attempt], count: usize) -> Self {
+    fn new(ladder: &'static [Attempt], count: usize, rows: &'a Rows, column: usize) -> Self {
         let mut reader = Reader {
             ladder,
             step: 0,
@@ -211,6 +219,8 @@ impl<'a> Reader<'a> {
             fingerprint: Fingerprint::default(),
             extent: Extent::default(),
             count,
+            rows,
+            column,
         };
         reader.start();
         reader
@@ -227,7 +237,7 @@ impl<'a> Reader<'a> {
             Attempt::Bool => Data::Bool(Pooled::with_capacity(count)),
             Attempt::Date => Data::Date(Pooled::with_capacity(count)),
             Attempt::Timestamp => Data::Timestamp(Pooled::with_capacity(count)),
-            Attempt::Text => Data::Text(Pooled::with_capacity(count)),
+            Attempt::Text => Data::Text(Texts::new(self.rows, self.column, count)),
         });
         self.taken = 0;
         self.nulls = Pooled::default();
@@ -334,7 +344,7 @@ fn push_null(data: &mut Data) -> u64 {
         Data::Float(v) => v.push(0.0),
         Data::Bool(v) => v.push(false),
         Data::Date(v) => v.push(0),
-        Data::Text(v) => v.push(""),
+        Data::Text(texts) => texts.push_null(),
     }
     NULL_HASH
 }
@@ -358,10 +368,7 @@ fn push_value<'a>(data: &mut Data<'a>, s: &'a str, extent: &mut Extent) -> Optio
         Data::Bool(v) => keep(v, parse_bool(s)?, hash_bool),
         Data::Date(v) => keep(v, parse_date(s)?, hash_date),
         Data::Timestamp(v) => keep(v, parse_timestamp(s)?, hash_timestamp),
-        Data::Text(v) => {
-            v.push(s);
-            hash_text(s)
-        }
+        Data::Text(texts) => texts.push(s),
     })
 }
 
@@ -373,6 +380,7 @@ fn keep<T: Copy>(values: &mut Vec<T>, value: T, hash: fn(T) -> u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::text::tests::texts;
     use super::super::{Cell, mix};
     use super::*;
 
@@ -409,7 +417,7 @@ mod tests {
         );
         assert_eq!(
             read("LONG", &[Some("1"), Some("2.5"), Some(" x ")]).data,
-            Data::Text(vec!["1", "2.5", "x"].into())
+            Data::Text(texts(&["1", "2.5", "x"]))
         );
         assert_eq!(read("DATE", &[None, None]).data, Data::Null);
         assert_eq!(read("VOID", &[Some("1")]).data, Data::Null);
@@ -482,7 +490,7 @@ mod tests {
             Attempt::Bool => Data::Bool(each(cells, parse_bool).into()),
             Attempt::Date => Data::Date(each(cells, parse_date).into()),
             Attempt::Timestamp => Data::Timestamp(each(cells, parse_timestamp).into()),
-            Attempt::Text => Data::Text(each(cells, Some).into()),
+            Attempt::Text => Data::Text(texts(&each(cells, Some))),
         }
     }
 
