@@ -441,11 +441,57 @@ mod tests {
     use crate::model::result::{ResultColumn, Rows};
 
     fn table(rows: &Rows) -> Table<'_> {
+        typed_table(rows, "LONG")
+    }
+
+    fn typed_table<'a>(rows: &'a Rows, type_name: &str) -> Table<'a> {
         let declared = [ResultColumn {
             name: "n".into(),
-            type_name: "LONG".into(),
+            type_name: type_name.into(),
         }];
         Table::read(&declared, rows, rows.len())
+    }
+
+    #[test]
+    fn texts_whose_hashes_collide_are_verified_by_every_byte() {
+        // Short texts (held inline) and long ones (read from the rows), equal up to their last
+        // byte, or padded; every row given the same hash, so only the bytes can tell them apart.
+        let long = "a description well past fifteen bytes";
+        let gold: Rows = ["city-7", long, "exactly 15 byte", "x"]
+            .iter()
+            .map(|v| [Some(*v)])
+            .collect();
+        let actual: Rows = [
+            " x ",
+            "a description well past fifteen byteS",
+            "exactly 15 byte",
+            "city-8",
+        ]
+        .iter()
+        .map(|v| [Some(*v)])
+        .collect();
+        let (g, a) = (typed_table(&gold, "STRING"), typed_table(&actual, "STRING"));
+        let pairs = [Pair {
+            gold: 0,
+            actual: 0,
+            gold_view: View::Declared,
+            actual_view: View::Declared,
+            float: false,
+            type_differs: false,
+        }];
+        let frame = Frame::new(&g.columns, &a.columns, &pairs);
+        let exact = Tolerance::Relative(0.0);
+        // One run of four equal hashes, paired greedily.
+        let same = [vec![7u64 << 60; 4].into(), vec![7u64 << 60; 4].into()];
+        let left = frame.bag_match(0..4, 0..4, &same, exact);
+        assert_eq!((left.gold, left.actual), (vec![0, 1], vec![1, 3]));
+        // One gold row and one actual row per hash: each pair verified by the column sweep.
+        let paired = [
+            vec![1u64 << 60, 2 << 60, 3 << 60, 4 << 60].into(),
+            vec![4u64 << 60, 2 << 60, 3 << 60, 1 << 60].into(),
+        ];
+        let left = frame.bag_match(0..4, 0..4, &paired, exact);
+        assert_eq!((left.gold, left.actual), (vec![0, 1], vec![1, 3]));
     }
 
     #[test]
