@@ -644,19 +644,30 @@ pub(crate) fn hash_float(x: f64) -> u64 {
 /// from the other representations' hashes.
 #[inline]
 pub(crate) fn hash_text(s: &str) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
     let bytes = s.as_bytes();
-    let mut seed = P0 ^ 6;
+    let mut seed = TEXT_SEED;
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
         let (lo, hi) = chunk.split_at(8);
-        seed = fold_multiply(word(lo) ^ P1, word(hi) ^ seed);
+        seed = fold_multiply(word(lo) ^ TEXT_P1, word(hi) ^ seed);
     }
     let rest = chunks.remainder();
     let (lo, hi) = rest.split_at(rest.len().min(8));
-    let last = fold_multiply(word(lo) ^ P1, word(hi) ^ seed);
-    fold_multiply(P1 ^ bytes.len() as u64, last ^ P0)
+    finish_text_hash(word(lo), word(hi), seed, bytes.len())
+}
+
+const TEXT_P0: u64 = 0xa076_1d64_78bd_642f;
+const TEXT_P1: u64 = 0xe703_7ed1_a0b4_28db;
+/// [`hash_text`]'s starting seed.
+const TEXT_SEED: u64 = TEXT_P0 ^ 6;
+
+/// The end of [`hash_text`]: folds the last (under 16-byte) chunk's two zero-padded words `lo`
+/// and `hi` into `seed`, then the length. A text shorter than 16 bytes hashes as
+/// `finish_text_hash(lo, hi, TEXT_SEED, len)`.
+#[inline]
+fn finish_text_hash(lo: u64, hi: u64, seed: u64, len: usize) -> u64 {
+    let last = fold_multiply(lo ^ TEXT_P1, hi ^ seed);
+    fold_multiply(TEXT_P1 ^ len as u64, last ^ TEXT_P0)
 }
 
 /// Up to eight bytes as a little-endian word, zero-padded: one or two loads, not a loop.

@@ -440,6 +440,11 @@ mod tests {
     use super::*;
     use crate::model::result::{ResultColumn, Rows};
 
+    /// A one-column result holding `cells`.
+    fn rows(cells: &[&str]) -> Rows {
+        cells.iter().map(|cell| [Some(*cell)]).collect()
+    }
+
     fn table(rows: &Rows) -> Table<'_> {
         typed_table(rows, "LONG")
     }
@@ -452,34 +457,30 @@ mod tests {
         Table::read(&declared, rows, rows.len())
     }
 
+    /// The one column of each side mapped to itself, read as declared.
+    const IDENTITY: [Pair; 1] = [Pair {
+        gold: 0,
+        actual: 0,
+        gold_view: View::Declared,
+        actual_view: View::Declared,
+        float: false,
+        type_differs: false,
+    }];
+
     #[test]
     fn texts_whose_hashes_collide_are_verified_by_every_byte() {
         // Short texts (held inline) and long ones (read from the rows), equal up to their last
-        // byte, or padded; every row given the same hash, so only the bytes can tell them apart.
+        // byte, or padded; given colliding hashes, only the bytes can tell them apart.
         let long = "a description well past fifteen bytes";
-        let gold: Rows = ["city-7", long, "exactly 15 byte", "x"]
-            .iter()
-            .map(|v| [Some(*v)])
-            .collect();
-        let actual: Rows = [
+        let gold = rows(&["city-7", long, "exactly 15 byte", "x"]);
+        let actual = rows(&[
             " x ",
             "a description well past fifteen byteS",
             "exactly 15 byte",
             "city-8",
-        ]
-        .iter()
-        .map(|v| [Some(*v)])
-        .collect();
+        ]);
         let (g, a) = (typed_table(&gold, "STRING"), typed_table(&actual, "STRING"));
-        let pairs = [Pair {
-            gold: 0,
-            actual: 0,
-            gold_view: View::Declared,
-            actual_view: View::Declared,
-            float: false,
-            type_differs: false,
-        }];
-        let frame = Frame::new(&g.columns, &a.columns, &pairs);
+        let frame = Frame::new(&g.columns, &a.columns, &IDENTITY);
         let exact = Tolerance::Relative(0.0);
         // One run of four equal hashes, paired greedily.
         let same = [vec![7u64 << 60; 4].into(), vec![7u64 << 60; 4].into()];
@@ -496,19 +497,9 @@ mod tests {
 
     #[test]
     fn rows_whose_hashes_collide_are_still_verified_cell_by_cell() {
-        let gold: Rows = ["1", "2", "2", "3"].iter().map(|v| [Some(*v)]).collect();
-        let actual: Rows = ["2", "4", "1", "2"].iter().map(|v| [Some(*v)]).collect();
+        let (gold, actual) = (rows(&["1", "2", "2", "3"]), rows(&["2", "4", "1", "2"]));
         let (g, a) = (table(&gold), table(&actual));
-        let pair = Pair {
-            gold: 0,
-            actual: 0,
-            gold_view: View::Declared,
-            actual_view: View::Declared,
-            float: false,
-            type_differs: false,
-        };
-        let pairs = [pair];
-        let frame = Frame::new(&g.columns, &a.columns, &pairs);
+        let frame = Frame::new(&g.columns, &a.columns, &IDENTITY);
         let exact = Tolerance::Relative(0.0);
         // Every row given the same hash: one run, paired only where the cells agree.
         let same = [vec![7u64 << 60; 4].into(), vec![7u64 << 60; 4].into()];

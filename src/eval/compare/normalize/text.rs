@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::{fold_multiply, hash_text, trim, word};
+use super::{TEXT_SEED, finish_text_hash, hash_text, trim, word};
 use crate::eval::compare::scratch::Pooled;
 use crate::model::result::Rows;
 
@@ -53,7 +53,7 @@ impl<'a> Texts<'a> {
             let (lo, hi) = bytes.split_at(len.min(8));
             let (lo, hi) = (word(lo), word(hi));
             self.cells.push([lo, hi | (len as u64) << 56]);
-            return hash_short_text(lo, hi, len);
+            return finish_text_hash(lo, hi, TEXT_SEED, len);
         }
         let row = self.cells.len() as u64;
         self.cells.push([row, LONG | (len as u64 & LENGTH)]);
@@ -98,15 +98,6 @@ impl<'a> Texts<'a> {
         }
         self.get(row) == other.get(other_row)
     }
-}
-
-/// [`hash_text`] of a text shorter than 16 bytes, from its two zero-padded words.
-#[inline]
-fn hash_short_text(lo: u64, hi: u64, len: usize) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
-    let last = fold_multiply(lo ^ P1, hi ^ (P0 ^ 6));
-    fold_multiply(P1 ^ len as u64, last ^ P0)
 }
 
 impl PartialEq for Texts<'_> {
