@@ -105,7 +105,7 @@ pub(crate) struct Column<'a> {
     /// How many cells the column has.
     pub(crate) rows: usize,
     /// Which cells are null, one flag per cell; empty when no cell is (the usual column: no
-    /// mask to fill, and fresh memory costs about half a millisecond per megabyte here).
+    /// mask to fill or to check while verifying).
     pub(crate) nulls: Pooled<bool>,
     /// The fingerprint of the declared reading's cells (the reading pass hashes every cell).
     pub(crate) fingerprint: Fingerprint,
