@@ -314,6 +314,11 @@ enum Kind {
     Text,
 }
 
+/// The first `count` cells of column `column`, trimmed (a missing cell reads as null).
+fn trimmed(rows: &Rows, column: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
+    rows.column(column).take(count).map(|cell| cell.map(trim))
+}
+
 /// `str::trim`, with a fast path for the usual value that starts and ends with a visible ASCII
 /// character.
 #[inline]

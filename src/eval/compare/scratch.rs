@@ -123,7 +123,10 @@ impl<T: Recycle> Pooled<T> {
     /// fits, else a new one.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let pooled = POOL
-            .try_with(|pool| T::take(&mut pool.borrow_mut(), capacity))
+            .try_with(|pool| {
+                let mut pool = pool.try_borrow_mut().ok()?;
+                T::take(&mut pool, capacity)
+            })
             .ok()
             .flatten();
         Pooled(pooled.unwrap_or_else(|| Vec::with_capacity(capacity)))

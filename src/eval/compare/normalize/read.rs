@@ -13,7 +13,7 @@
 use super::{
     Column, Data, Fingerprint, Kind, NULL_HASH, NumberBounds, ROW_HASH_SEED, Table, Texts, View,
     declared_kind, hash_bool, hash_cell, hash_date, hash_float, hash_int, hash_timestamp,
-    parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add, trim,
+    parse_bool, parse_date, parse_float, parse_integer, parse_timestamp, row_add, trim, trimmed,
 };
 use crate::eval::compare::scratch::Pooled;
 use crate::model::result::{ResultColumn, Rows};
@@ -111,11 +111,6 @@ pub(crate) fn table<'a>(columns: &[ResultColumn], rows: &'a Rows, count: usize) 
         columns,
         row_hashes,
     }
-}
-
-/// The first `count` cells of column `column`, trimmed (a missing cell reads as null).
-fn trimmed(rows: &Rows, column: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
-    rows.column(column).take(count).map(|cell| cell.map(trim))
 }
 
 /// The content reading of a text column whose first `r` trimmed cells `cells(r)` gives: the

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::{TEXT_SEED, finish_text_hash, hash_text, trim, word};
+use super::{TEXT_SEED, finish_text_hash, hash_text, trim, trimmed, word};
 use crate::eval::compare::scratch::Pooled;
 use crate::model::result::Rows;
 
@@ -76,10 +76,9 @@ impl<'a> Texts<'a> {
         Some(self.rows.cell(row, self.column).map_or("", trim))
     }
 
-    /// Every text in row order.
+    /// Every text in row order (a null cell reads as the empty text).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        let cells = self.rows.column(self.column).take(self.cells.len());
-        cells.map(|cell| cell.map_or("", trim))
+        trimmed(self.rows, self.column, self.len()).map(Option::unwrap_or_default)
     }
 
     /// Whether the text at `row` equals `other`'s text at `other_row`.
